@@ -1,0 +1,30 @@
+# Two entry points (see README): `make ui` runs the product, `make test` runs every check.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: ui test lint install browser
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ui: $(STAMP)
+	$(BIN)/kb-assistant ui
+
+# Debian's Chromium for the browser tests; installed only when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy assistant
+	$(BIN)/kb-assistant kb lint
+
+test: $(STAMP) browser lint
+	$(BIN)/pytest -q

@@ -1,0 +1,1 @@
+"""Adapters: the outside world (files, catalog data, embeddings, vector store, LLM) behind small seams."""

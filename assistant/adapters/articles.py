@@ -1,0 +1,169 @@
+"""Knowledge-base files: reads ``kb/<lang>/<id>.md`` into ``Article`` values.
+
+Parsing only (front matter, sections, fenced blocks with their info strings and line numbers);
+whether an article is *right* is ``kb lint``'s job, so a loosely-formed file still loads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.errors import ArticleError
+
+__all__ = ["LANGS", "Article", "CodeBlock", "Section", "article_paths", "load_articles", "parse_article"]
+
+LANGS = ("ja", "en")
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})\s*(.*)$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced block: ``lang`` and ``flags``/``attrs`` from the info string, 1-based ``line`` of its text."""
+
+    lang: str
+    flags: frozenset[str]
+    attrs: Mapping[str, str]
+    text: str
+    line: int
+    section: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A level-2 section: its heading, Markdown text (fences included) and 1-based heading line."""
+
+    heading: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article file in one language."""
+
+    path: Path
+    id: str
+    lang: str
+    title: str
+    summary: str
+    tags: tuple[str, ...]
+    errors: tuple[str, ...]
+    related: tuple[str, ...]
+    references: tuple[str, ...]
+    updated: str
+    meta: Mapping[str, Any]
+    body: str
+    sections: tuple[Section, ...]
+    blocks: tuple[CodeBlock, ...]
+    scenarios: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+
+
+def _info(info: str) -> tuple[str, frozenset[str], dict[str, str]]:
+    words = info.split()
+    lang = words[0].lower() if words else ""
+    flags = frozenset(w for w in words[1:] if "=" not in w)
+    attrs = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    return lang, flags, attrs
+
+
+def _split_body(body: str, first_line: int) -> tuple[tuple[Section, ...], tuple[CodeBlock, ...]]:
+    sections: list[Section] = []
+    blocks: list[CodeBlock] = []
+    heading, heading_line, section_lines = "", first_line, []
+    fence: str | None = None
+    info, block_lines, block_line = "", [], 0
+    for offset, line in enumerate(body.split("\n")):
+        number = first_line + offset
+        if fence is not None:
+            if line.strip().startswith(fence) and line.strip().strip(fence[0]) == "":
+                lang, flags, attrs = _info(info)
+                blocks.append(CodeBlock(lang, flags, attrs, "\n".join(block_lines), block_line, heading))
+                fence = None
+            else:
+                block_lines.append(line)
+            section_lines.append(line)
+            continue
+        opened = _FENCE.match(line.strip())
+        if opened:
+            fence, info, block_lines, block_line = opened.group(1), opened.group(2), [], number + 1
+            section_lines.append(line)
+            continue
+        match = _HEADING.match(line)
+        if match and len(match.group(1)) == 2:
+            if heading or "".join(section_lines).strip():
+                sections.append(Section(heading, "\n".join(section_lines).strip("\n"), heading_line))
+            heading, heading_line, section_lines = match.group(2), number, []
+            continue
+        section_lines.append(line)
+    if fence is not None:
+        raise ArticleError(f"unclosed code fence opened at line {block_line - 1}")
+    if heading or "".join(section_lines).strip():
+        sections.append(Section(heading, "\n".join(section_lines).strip("\n"), heading_line))
+    return tuple(sections), tuple(blocks)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def parse_article(text: str, path: Path) -> Article:
+    """Parse one article file; raise ``ArticleError`` when its front matter cannot be read."""
+    if not text.startswith("---\n"):
+        raise ArticleError(f"{path}:1: no YAML front matter (the file must start with '---')")
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise ArticleError(f"{path}:1: front matter is not closed by a '---' line")
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise ArticleError(f"{path}:{line}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ArticleError(f"{path}:1: front matter must be a mapping of fields")
+    body_first_line = text[: end + 5].count("\n") + 1
+    body = text[end + 5 :]
+    try:
+        sections, blocks = _split_body(body, body_first_line)
+    except ArticleError as exc:
+        raise ArticleError(f"{path}:{exc.message.rsplit(' ', 1)[-1]}: {exc.message}") from exc
+    scenarios = meta.get("scenarios") or []
+    return Article(
+        path=path,
+        id=str(meta.get("id", "")),
+        lang=str(meta.get("lang", "")),
+        title=str(meta.get("title", "")),
+        summary=str(meta.get("summary", "")),
+        tags=_strings(meta.get("tags")),
+        errors=_strings(meta.get("errors")),
+        related=_strings(meta.get("related")),
+        references=_strings(meta.get("references")),
+        updated=str(meta.get("updated", "")),
+        meta=meta,
+        body=body,
+        sections=sections,
+        blocks=blocks,
+        scenarios=tuple(s for s in scenarios if isinstance(s, dict)) if isinstance(scenarios, list) else (),
+    )
+
+
+def article_paths(kb_dir: Path) -> list[Path]:
+    """Every article file under ``kb_dir``, sorted (``kb/<lang>/<id>.md``)."""
+    return sorted(p for lang in LANGS for p in (kb_dir / lang).glob("*.md"))
+
+
+def load_articles(kb_dir: Path) -> list[Article]:
+    """Load every article; raise ``ArticleError`` naming the first file that cannot be parsed."""
+    return [parse_article(p.read_text(encoding="utf-8"), p) for p in article_paths(kb_dir)]
