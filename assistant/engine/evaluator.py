@@ -1,0 +1,242 @@
+"""Evaluating one request with AWS's policy evaluation logic; the result is a value with its trace.
+
+Order (IAM User Guide, "Policy evaluation logic"): an applicable Deny in any policy wins; then each
+organization level of RCPs and SCPs must allow; then the resource-based policy and identity-based
+policies, limited by permissions boundaries and session policies; VPC endpoint policies must allow.
+Within one account a resource-based policy that names the user or the session grants directly;
+naming the role is limited by boundary and session policy; naming the account delegates to IAM.
+Across accounts both sides must allow. Role trust policies and KMS key policies must always allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.engine.conditions import condition_holds
+from assistant.engine.matching import arn_matches, glob_matches, substitute
+from assistant.engine.messages import render_message
+from assistant.engine.model import Condition, Decision, Policy, PolicyKind, Request, Statement
+from assistant.engine.principals import Caller, parse_caller, principal_match
+
+__all__ = ["Evaluation", "OrgLevel", "PolicySet", "StatementTrace", "evaluate"]
+
+_PRINCIPAL_KINDS = frozenset({PolicyKind.RESOURCE, PolicyKind.VPCE, PolicyKind.RCP})
+
+
+@dataclass(frozen=True)
+class OrgLevel:
+    """One level of an organization (root, an OU, the account) and the SCPs or RCPs attached there."""
+
+    identifier: str
+    policies: tuple[Policy, ...]
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Every policy that applies to one request; ``None`` means that kind does not apply."""
+
+    identity: tuple[Policy, ...] = ()
+    boundaries: tuple[Policy, ...] | None = None
+    session: Policy | None = None
+    resource: Policy | None = None
+    scps: tuple[OrgLevel, ...] | None = None
+    rcps: tuple[OrgLevel, ...] | None = None
+    vpce: tuple[Policy, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StatementTrace:
+    """Why one statement did or did not apply to the request."""
+
+    kind: PolicyKind
+    policy_index: int
+    statement: Statement
+    level: str | None
+    action_matched: bool
+    resource_matched: bool
+    principal_via: str | None  # how the principal matched; None when it did not or is not checked
+    principal_matched: bool
+    failed_conditions: tuple[Condition, ...]
+    conditions_evaluated: bool
+
+    @property
+    def applies(self) -> bool:
+        """True when action, resource, principal and every condition match."""
+        return (self.action_matched and self.resource_matched and self.principal_matched
+                and self.conditions_evaluated and not self.failed_conditions)
+
+    @property
+    def effect(self) -> str:
+        """``Allow`` or ``Deny``."""
+        return self.statement.effect
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The decision for one request, the kinds that blocked it, the deciding statements and the full trace."""
+
+    request: Request
+    decision: Decision
+    blocked_by: tuple[PolicyKind, ...]
+    deciding: tuple[StatementTrace, ...]
+    traces: tuple[StatementTrace, ...]
+    message: str | None
+    reason_kind: PolicyKind | None
+
+
+def _action_matches(statement: Statement, action: str) -> bool:
+    if statement.action is not None:
+        return any(glob_matches(p, action, ignore_case=True) for p in statement.action)
+    if statement.not_action is not None:
+        return not any(glob_matches(p, action, ignore_case=True) for p in statement.not_action)
+    return False
+
+
+def _resource_matches(statement: Statement, request: Request, policy: Policy) -> bool:
+    target = "*" if request.wildcard_only_action else request.resource
+    patterns = statement.resource if statement.resource is not None else statement.not_resource
+    if patterns is None:
+        return True  # trust policies have no Resource: the role itself is the resource
+    resolved = [
+        substitute(p, request.context) if policy.supports_variables else p for p in patterns
+    ]
+    hit = any(p is not None and arn_matches(p, target) for p in resolved)
+    return hit if statement.resource is not None else not hit
+
+
+def _principal_via(statement: Statement, caller: Caller) -> tuple[bool, str | None]:
+    if statement.principal is not None:
+        via = principal_match(statement.principal, caller)
+        return via is not None, via
+    if statement.not_principal is not None:
+        return principal_match(statement.not_principal, caller) is None, "not-principal"
+    return False, None
+
+
+def _trace(kind: PolicyKind, index: int, level: str | None, policy: Policy, statement: Statement,
+           request: Request, caller: Caller) -> StatementTrace:
+    action = _action_matches(statement, request.action)
+    resource = _resource_matches(statement, request, policy)
+    if kind in _PRINCIPAL_KINDS:
+        principal, via = _principal_via(statement, caller)
+    else:
+        principal, via = True, None
+    evaluated = action and resource and principal
+    failed: tuple[Condition, ...] = ()
+    if evaluated:
+        failed = tuple(
+            c for c in statement.conditions
+            if not condition_holds(c, request.context, policy.supports_variables)
+        )
+    return StatementTrace(kind, index, statement, level, action, resource, via, principal, failed, evaluated)
+
+
+def _traces(kind: PolicyKind, policies: tuple[Policy, ...], request: Request, caller: Caller,
+            level: str | None = None) -> list[StatementTrace]:
+    return [
+        _trace(kind, index, level, policy, statement, request, caller)
+        for index, policy in enumerate(policies)
+        for statement in policy.statements
+    ]
+
+
+def _allows(traces: list[StatementTrace]) -> list[StatementTrace]:
+    return [t for t in traces if t.effect == "Allow" and t.applies]
+
+
+def _resource_policy_required(request: Request) -> bool:
+    """Role trust policies and KMS key policies must allow; IAM alone cannot grant these."""
+    action = request.action.lower()
+    return action.startswith(("sts:assumerole", "kms:"))
+
+
+def evaluate(policies: PolicySet, request: Request) -> Evaluation:
+    """Decide ``request`` under ``policies``."""
+    caller = parse_caller(request.principal)
+    by_kind: dict[PolicyKind, list[StatementTrace]] = {
+        PolicyKind.IDENTITY: _traces(PolicyKind.IDENTITY, policies.identity, request, caller),
+        PolicyKind.BOUNDARY: _traces(PolicyKind.BOUNDARY, policies.boundaries or (), request, caller),
+        PolicyKind.SESSION: _traces(PolicyKind.SESSION, (policies.session,) if policies.session else (),
+                                    request, caller),
+        PolicyKind.RESOURCE: _traces(PolicyKind.RESOURCE, (policies.resource,) if policies.resource else (),
+                                     request, caller),
+        PolicyKind.VPCE: _traces(PolicyKind.VPCE, policies.vpce or (), request, caller),
+    }
+    levels: dict[PolicyKind, list[tuple[OrgLevel, list[StatementTrace]]]] = {}
+    for kind, org in ((PolicyKind.RCP, policies.rcps), (PolicyKind.SCP, policies.scps)):
+        levels[kind] = [(lvl, _traces(kind, lvl.policies, request, caller, lvl.identifier)) for lvl in org or ()]
+        by_kind[kind] = [t for _, traces in levels[kind] for t in traces]
+    all_traces = tuple(t for kind in _ORDER for t in by_kind[kind])
+
+    denies = [t for t in all_traces if t.effect == "Deny" and t.applies]
+    if denies:
+        kinds = tuple(dict.fromkeys(t.kind for t in denies))
+        return _result(request, Decision.EXPLICIT_DENY, kinds, tuple(denies), all_traces, kinds[0], caller)
+
+    blocked: list[PolicyKind] = []
+    deciding: list[StatementTrace] = []
+    for kind in (PolicyKind.RCP, PolicyKind.SCP):
+        for _, traces in levels[kind]:
+            allows = _allows(traces)
+            if not allows and kind not in blocked:
+                blocked.append(kind)
+            deciding += allows
+
+    resource_allows = _allows(by_kind[PolicyKind.RESOURCE])
+    identity_allows = _allows(by_kind[PolicyKind.IDENTITY])
+    vias = {t.principal_via for t in resource_allows}
+    cross_account = (
+        request.resource_account is not None and caller.account is not None
+        and request.resource_account != caller.account
+    )
+    if caller.kind in ("service", "anonymous"):
+        if not resource_allows:
+            blocked.append(PolicyKind.RESOURCE)
+        deciding += resource_allows
+    else:
+        direct = bool(vias & {"wildcard", "user", "session", "not-principal"})
+        via_role = "role" in vias
+        resource_needed = cross_account or (
+            _resource_policy_required(request) and (policies.resource is not None or request.action.lower()
+                                                    .startswith("sts:assumerole"))
+        )
+        if resource_needed:
+            if not resource_allows:
+                blocked.append(PolicyKind.RESOURCE)
+            # a direct grant in a trust/key policy of the same account needs no identity allow
+            identity_needed = cross_account or not (direct or via_role)
+        else:
+            identity_needed = not (direct or via_role)
+        if identity_needed and not identity_allows:
+            blocked.append(PolicyKind.IDENTITY)
+        limited = not direct or cross_account
+        for kind, present in ((PolicyKind.BOUNDARY, policies.boundaries is not None),
+                              (PolicyKind.SESSION, policies.session is not None)):
+            if present and limited and not _allows(by_kind[kind]):
+                blocked.append(kind)
+        deciding += resource_allows + identity_allows
+        deciding += [t for kind in (PolicyKind.BOUNDARY, PolicyKind.SESSION) for t in _allows(by_kind[kind])]
+    if policies.vpce is not None:
+        for index in range(len(policies.vpce)):
+            allows = [t for t in _allows(by_kind[PolicyKind.VPCE]) if t.policy_index == index]
+            if not allows and PolicyKind.VPCE not in blocked:
+                blocked.append(PolicyKind.VPCE)
+            deciding += allows
+    if blocked:
+        ordered = tuple(k for k in _ORDER if k in blocked)
+        return _result(request, Decision.IMPLICIT_DENY, ordered, (), all_traces, ordered[0], caller)
+    return _result(request, Decision.ALLOWED, (), tuple(deciding), all_traces, None, caller)
+
+
+# The order of AWS's evaluation flow; the first kind that blocks names the message.
+_ORDER = (PolicyKind.RCP, PolicyKind.SCP, PolicyKind.RESOURCE, PolicyKind.IDENTITY, PolicyKind.BOUNDARY,
+          PolicyKind.SESSION, PolicyKind.VPCE)
+
+
+def _result(request: Request, decision: Decision, blocked: tuple[PolicyKind, ...],
+            deciding: tuple[StatementTrace, ...], traces: tuple[StatementTrace, ...],
+            reason: PolicyKind | None, caller: Caller) -> Evaluation:
+    message = None
+    if reason is not None and caller.kind != "service":
+        message = render_message(request, decision, reason)
+    return Evaluation(request, decision, blocked, deciding, traces, message, reason)

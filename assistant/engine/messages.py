@@ -1,0 +1,123 @@
+"""AWS access-denied messages, both ways: render one for a decision, and parse them out of text.
+
+One phrase table serves both directions, so what the engine writes is exactly what it reads. The
+parser tolerates what people paste: SDK prefixes, line breaks, missing spaces (``perform:iam:…``),
+a resource glued to the reason (``mfa/with an explicit deny``), ``arn:aws:iam123456789012:`` with
+its colons lost, policy ARN suffixes, and EC2's encoded authorization failure messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.engine.model import Decision, PolicyKind, Request
+
+__all__ = ["PHRASES", "Denial", "parse_denials", "render_message"]
+
+# kind -> (noun, article)
+PHRASES: dict[PolicyKind, tuple[str, str]] = {
+    PolicyKind.IDENTITY: ("identity-based policy", "an"),
+    PolicyKind.RESOURCE: ("resource-based policy", "a"),
+    PolicyKind.BOUNDARY: ("permissions boundary", "a"),
+    PolicyKind.SESSION: ("session policy", "a"),
+    PolicyKind.SCP: ("service control policy", "a"),
+    PolicyKind.RCP: ("resource control policy", "a"),
+    PolicyKind.VPCE: ("VPC endpoint policy", "a"),
+}
+_KIND_BY_NOUN = {noun.lower(): kind for kind, (noun, _) in PHRASES.items()}
+
+
+def render_message(request: Request, decision: Decision, kind: PolicyKind) -> str:
+    """The access-denied message AWS returns for this request, decision and blocking policy kind."""
+    noun, article = PHRASES[kind]
+    if decision is Decision.EXPLICIT_DENY:
+        reason = f"with an explicit deny in {article} {noun}"
+    else:
+        reason = f"because no {noun} allows the {request.action} action"
+    where = f" on resource: {request.resource}" if request.resource else ""
+    return f"User: {request.principal} is not authorized to perform: {request.action}{where} {reason}"
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One access-denied message found in a text, with what could be read from it."""
+
+    text: str
+    principal: str
+    action: str
+    resource: str | None
+    decision: Decision | None  # None when the message does not say why
+    kind: PolicyKind | None
+    policy_arn: str | None = None
+    operation: str | None = None
+    error_code: str | None = None
+    encoded_message: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def request_key(self) -> str:
+        """``action on resource``, as used to name what a fix resolves."""
+        return f"{self.action} on {self.resource}" if self.resource else self.action
+
+
+_NOUNS = "|".join(sorted((re.escape(n) for n in _KIND_BY_NOUN), key=len, reverse=True))
+_MESSAGE = re.compile(
+    r"User:\s*(?P<principal>\S+?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
+    r"(?:\s*on\s+resource:\s*(?P<resource>.+?))?"
+    r"(?:\s*(?:(?P<because>because\s+no\s+(?P<implicit>" + _NOUNS + r")\s+allows\s+the\s+\S+?\s+action)"
+    r"|(?P<with>with\s+an\s+explicit\s+deny(?:\s+in\s+(?:an?\s+)?(?P<explicit>" + _NOUNS + r"))?))"
+    r"(?::\s*(?P<policy_arn>arn:[^\s,;]+))?"
+    r"|(?=\s*(?:$|\n|Encoded|User:|An error occurred)))",
+    re.IGNORECASE,
+)
+_SDK = re.compile(r"An error occurred \((?P<code>[\w.]+)\) when calling the (?P<op>\w+) operation", re.IGNORECASE)
+_ENCODED = re.compile(r"Encoded authorization failure message:\s*(?P<blob>[\w\-+/=]+)", re.IGNORECASE)
+_GLUED_ACCOUNT = re.compile(r"^arn:(aws[\w-]*):(\w[\w-]*?)(\d{12}):")
+
+
+def _clean_resource(resource: str, notes: list[str]) -> str:
+    resource = resource.strip().rstrip(".,;")
+    glued = _GLUED_ACCOUNT.match(resource)
+    if glued:
+        fixed = f"arn:{glued.group(1)}:{glued.group(2)}::{glued.group(3)}:" + resource[glued.end():]
+        notes.append(f"resource ARN '{resource}' read as '{fixed}' (the '::' before the account was missing)")
+        resource = fixed
+    return resource
+
+
+def parse_denials(text: str) -> tuple[Denial, ...]:
+    """Every access-denied message in ``text``, in order."""
+    flat = re.sub(r"[ \t]*\r?\n[ \t]*", " ", text)
+    denials = []
+    sdk_matches = list(_SDK.finditer(flat))
+    for match in _MESSAGE.finditer(flat):
+        notes: list[str] = []
+        sdk = next((s for s in reversed(sdk_matches) if s.start() < match.start()), None)
+        following = flat[match.end(): match.end() + 2000]
+        next_user = following.find("User:")
+        encoded = _ENCODED.search(following[: next_user if next_user >= 0 else None])
+        resource = match.group("resource")
+        decision, kind = None, None
+        if match.group("because"):
+            decision, kind = Decision.IMPLICIT_DENY, _KIND_BY_NOUN[match.group("implicit").lower()]
+        elif match.group("with"):
+            decision = Decision.EXPLICIT_DENY
+            explicit = match.group("explicit")
+            kind = _KIND_BY_NOUN[explicit.lower()] if explicit else None
+        if match.group("principal").endswith(":") or " " in match.group("principal"):
+            notes.append("principal ARN looks truncated")
+        denials.append(Denial(
+            text=match.group(0).strip(),
+            principal=match.group("principal"),
+            action=match.group("action"),
+            resource=_clean_resource(resource, notes) if resource else None,
+            decision=decision,
+            kind=kind,
+            policy_arn=match.group("policy_arn"),
+            operation=sdk.group("op") if sdk else None,
+            error_code=sdk.group("code") if sdk else None,
+            encoded_message=encoded.group("blob") if encoded else None,
+            notes=tuple(notes),
+        ))
+    return tuple(denials)

@@ -1,0 +1,206 @@
+"""Reading policy text: find the policy JSON in raw JSON, a chat message or Markdown, and parse it.
+
+Broken JSON is reported (``INVALID_JSON`` with line and column) and recognisable damage is named
+(annotations such as ``← 追加``, comments, trailing commas, typographic quotes, full-width
+characters). A repaired candidate is offered beside the text as written, flagged as repaired;
+it is never silently used in place of the user's policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.engine.checks import finding
+from assistant.engine.jsontext import MAX_DEPTH, JsonSyntaxError, ParsedJson, line_column, parse_json
+from assistant.engine.model import Finding
+
+__all__ = ["MAX_INPUT_CHARS", "ReadDocument", "locate", "read_policies"]
+
+MAX_INPUT_CHARS = 1_000_000
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_POLICY_HINT = re.compile(r'["“”](?:Statement|Effect|Version)["“”]', re.IGNORECASE)
+_SMART_QUOTES = "“”„‟″＂"
+_FULLWIDTH = {"\u3000": " ", "｛": "{", "｝": "}", "［": "[", "］": "]", "：": ":", "，": ",", "\u00a0": " "}
+_TOKEN_START = set('{}[]:,"-0123456789tfn \t\r\n')
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """One policy candidate found in the text: as written, and repaired when that was possible."""
+
+    text: str
+    start: int
+    value: Any = None
+    offsets: Mapping[str, int] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+    repaired_value: Any = None
+    repaired_text: str | None = None
+
+    @property
+    def valid_json(self) -> bool:
+        """True when the text as written is JSON."""
+        return not any(f.code == "INVALID_JSON" for f in self.findings)
+
+    @property
+    def repaired(self) -> bool:
+        """True when the text is not JSON as written but a repaired candidate parsed."""
+        return self.repaired_text is not None and self.repaired_value is not None
+
+
+def locate(text: str, item: Finding, offset: int) -> Finding:
+    """The finding with line and column of ``offset`` in ``text``."""
+    line, column = line_column(text, offset)
+    return Finding(item.code, item.severity, item.message, item.message_ja, item.path, line, column, item.hint)
+
+
+def _balanced_end(text: str, start: int) -> int:
+    """Offset just after the brace that closes the one at ``start`` (string-aware); len(text) if none."""
+    depth, in_string, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char in '"”':
+                in_string = False
+        elif char in '"“':
+            in_string = True
+        elif char in "{｛":
+            depth += 1
+        elif char in "}｝":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)
+
+
+def _candidates(text: str) -> list[tuple[int, str]]:
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        start = text.index(stripped[0])
+        if _balanced_end(text, start) >= len(text.rstrip()) or stripped[0] == "[":
+            return [(start, text[start:].rstrip())]
+    regions: list[tuple[int, int]] = []
+    fenced = [(m.start(2), m.end(2)) for m in _FENCE.finditer(text)]
+    spans = fenced + [(0, len(text))]
+    for span_start, span_end in spans:
+        index = span_start
+        while True:
+            brace = min((i for i in (text.find("{", index, span_end), text.find("｛", index, span_end)) if i >= 0),
+                        default=-1)
+            if brace < 0:
+                break
+            end = min(_balanced_end(text, brace), span_end)
+            if any(s <= brace < e for s, e in regions):
+                index = end
+                continue
+            if _POLICY_HINT.search(text, brace, end):
+                regions.append((brace, end))
+            index = end if end > brace else brace + 1
+    return [(s, text[s:e]) for s, e in sorted(regions)]
+
+
+def _outside_strings(text: str) -> list[tuple[int, int, str]]:
+    """Spans of non-JSON text outside strings: (start, end, code) for comments and annotations."""
+    spans: list[tuple[int, int, str]] = []
+    index, in_string = 0, False
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            if char == "\\":
+                index += 2
+                continue
+            if char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif text.startswith("//", index) or char == "#":
+            end = text.find("\n", index)
+            end = len(text) if end < 0 else end
+            spans.append((index, end, "JSON_COMMENT"))
+            index = end
+            continue
+        elif text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            end = len(text) if end < 0 else end + 2
+            spans.append((index, end, "JSON_COMMENT"))
+            index = end
+            continue
+        elif char not in _TOKEN_START and not (char.isalpha() and char.isascii()):
+            end = index
+            while end < len(text) and text[end] not in '{}[],"\n':
+                end += 1
+            spans.append((index, end, "JSON_ANNOTATION"))
+            index = end
+            continue
+        index += 1
+    return spans
+
+
+def _repair(text: str) -> tuple[str, list[tuple[int, Finding]]]:
+    """A repaired text and the named damage, each with its offset in ``text``."""
+    damage: list[tuple[int, Finding]] = []
+    quotes = [i for i, c in enumerate(text) if c in _SMART_QUOTES]
+    if quotes:
+        damage.append((quotes[0], finding("SMART_QUOTES", text=" ".join(sorted({text[i] for i in quotes})))))
+    wide = [i for i, c in enumerate(text) if c in _FULLWIDTH]
+    if wide:
+        damage.append((wide[0], finding("FULLWIDTH_CHARACTER", text=text[wide[0]])))
+    text = "".join('"' if c in _SMART_QUOTES else _FULLWIDTH.get(c, c) for c in text)
+    pieces, last = [], 0
+    for start, end, code in _outside_strings(text):
+        snippet = text[start:end].strip()
+        damage.append((start, finding(code, text=snippet[:40])))
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    cleaned = "".join(pieces)
+    trailing = list(re.finditer(r",(\s*)([\]}])", cleaned))
+    for match in trailing:
+        damage.append((match.start(), finding("TRAILING_COMMA", closer=match.group(2))))
+    cleaned = re.sub(r",(\s*)([\]}])", r"\1\2", cleaned)
+    return cleaned, damage
+
+
+def _read_one(text: str, start: int, candidate: str) -> ReadDocument:
+    try:
+        parsed = parse_json(candidate)
+    except JsonSyntaxError as exc:
+        code = "NESTING_TOO_DEEP" if exc.too_deep else "INVALID_JSON"
+        problem = finding(code, detail=exc.detail, limit=MAX_DEPTH)
+        found = [locate(text, problem, start + exc.offset)]
+        if exc.too_deep:
+            return ReadDocument(candidate, start, findings=tuple(found))
+        repaired_text, damage = _repair(candidate)
+        found += [locate(text, item, start + offset) for offset, item in damage]
+        repaired: ParsedJson | None = None
+        if damage:
+            try:
+                repaired = parse_json(repaired_text)
+            except JsonSyntaxError:
+                repaired = None
+        return ReadDocument(
+            candidate, start, findings=tuple(found),
+            repaired_value=repaired.value if repaired else None,
+            repaired_text=repaired_text if repaired else None,
+        )
+    duplicates = [
+        locate(text, finding("DUPLICATE_KEY", path=path, key=key), start + parsed.offsets.get(path, 0))
+        for path, key in parsed.duplicates
+    ]
+    offsets = {path: start + offset for path, offset in parsed.offsets.items()}
+    return ReadDocument(candidate, start, parsed.value, offsets, tuple(duplicates))
+
+
+def read_policies(text: str) -> tuple[ReadDocument, ...]:
+    """Every policy candidate in ``text``, in order; an empty tuple when there is none."""
+    if len(text) > MAX_INPUT_CHARS:
+        problem = finding("INPUT_TOO_LARGE", size=len(text), limit=MAX_INPUT_CHARS)
+        return (ReadDocument("", 0, findings=(locate(text, problem, 0),)),)
+    return tuple(_read_one(text, start, candidate) for start, candidate in _candidates(text))
