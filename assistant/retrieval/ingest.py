@@ -1,0 +1,112 @@
+"""Incremental, atomic ingestion of the knowledge base into the vector index.
+
+Each article file has a content hash (its front matter and body, plus the chunker and tokenizer
+versions). An ingest copies the vectors of unchanged articles from the live generation, embeds only
+new and changed ones, leaves deleted ones out, and publishes the new generation with one pointer
+switch: a crash or Ctrl-C before that switch leaves the previous index whole and queryable (the
+half-built generation is dropped). One writer at a time: the store's lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.adapters.articles import Article
+from assistant.adapters.vectorstore import Record, VectorStore
+from assistant.retrieval.chunking import CHUNKER_VERSION, DEFAULT_MAX_CHARS, Chunk, chunk_article
+from assistant.retrieval.lexical import Tokenizer
+
+__all__ = ["IngestReport", "Progress", "article_hash", "chunk_metadata", "ingest"]
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` with chunk counts while chunks are embedded."""
+
+_EMBED_BATCH = 32
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did; ``generation`` is the live generation afterwards."""
+
+    generation: str
+    published: bool
+    articles: int
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    chunks: int
+    embedded_chunks: int
+    seconds: float
+
+
+def article_hash(article: Article, tokenizer_signature: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Content hash of one article file as the index sees it."""
+    payload = json.dumps({"meta": dict(article.meta), "body": article.body, "chunker": CHUNKER_VERSION,
+                          "max_chars": max_chars, "terms": tokenizer_signature},
+                         sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def chunk_metadata(chunk: Chunk, digest: str, terms: Sequence[str]) -> dict[str, str | int]:
+    """The flat metadata stored with a chunk (``terms`` feed BM25 without re-tokenizing)."""
+    return {"article_id": chunk.article_id, "lang": chunk.lang, "title": chunk.title,
+            "section": chunk.section, "position": chunk.position, "article_key": chunk.article_key,
+            "article_hash": digest, "terms": " ".join(terms)}
+
+
+def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer, *, rebuild: bool = False,
+           progress: Progress | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> IngestReport:
+    """Bring the index up to date with ``articles`` (everything re-embedded when ``rebuild``)."""
+    started = time.perf_counter()
+    with store.lock():
+        current = store.current(check=not rebuild)
+        old: dict[str, str] = {}
+        if current is not None and not rebuild:
+            for record in store.records(current):
+                old[str(record.metadata.get("article_key", ""))] = str(record.metadata.get("article_hash", ""))
+        new = {f"{a.lang}/{a.id}": (a, article_hash(a, tokenizer.signature, max_chars)) for a in articles}
+        unchanged = {key for key, (_, digest) in new.items() if old.get(key) == digest}
+        added = tuple(sorted(key for key in new if key not in old))
+        changed = tuple(sorted(key for key in new if key in old and key not in unchanged))
+        removed = tuple(sorted(key for key in old if key not in new))
+        if current is not None and not rebuild and not (added or changed or removed):
+            count = store.count(current)
+            return IngestReport(current.name, False, len(new), (), (), (), len(unchanged), count, 0,
+                                time.perf_counter() - started)
+
+        fresh: list[tuple[Chunk, str]] = [(chunk, new[key][1]) for key in (*added, *changed)
+                                          for chunk in chunk_article(new[key][0], max_chars)]
+        writer = store.create_generation()
+        try:
+            copied = 0
+            if unchanged and current is not None:
+                keep: list[Record] = []
+                for record in store.records(current, embeddings=True):
+                    if record.metadata.get("article_key") in unchanged:
+                        keep.append(record)
+                    if len(keep) >= store.max_batch:
+                        writer.add_records(keep)
+                        copied += len(keep)
+                        keep = []
+                writer.add_records(keep)
+                copied += len(keep)
+            total = len(fresh)
+            if progress is not None:
+                progress(0, total)
+            for start in range(0, total, _EMBED_BATCH):
+                batch = fresh[start : start + _EMBED_BATCH]
+                writer.add_texts([c.id for c, _ in batch], [c.text for c, _ in batch],
+                                 [chunk_metadata(c, d, tokenizer.terms(c.text)) for c, d in batch])
+                if progress is not None:
+                    progress(min(start + _EMBED_BATCH, total), total)
+            generation = writer.publish()
+        except BaseException:
+            writer.abort()
+            raise
+    return IngestReport(generation.name, True, len(new), added, changed, removed, len(unchanged),
+                        copied + len(fresh), len(fresh), time.perf_counter() - started)

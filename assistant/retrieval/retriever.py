@@ -1,0 +1,208 @@
+"""The retriever: query → articles, fusing dense (Chroma) and lexical (BM25) rankings.
+
+``Retriever(settings).search(query, k)`` is the seam the answer pipeline calls. It reads the live
+index generation on every search (a cheap pointer read), keeps that generation's chunk table and
+BM25 index in memory, and builds the index itself on a fresh checkout. The Sudachi tokenizer and
+the embedding model are created once per retriever, in its constructor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.adapters.articles import load_articles
+from assistant.adapters.embeddings import make_embeddings
+from assistant.adapters.vectorstore import Generation, VectorStore
+from assistant.config import Settings
+from assistant.errors import AssistantError, IndexError_, IndexLockedError
+from assistant.retrieval.fusion import ArticleScore, Ranked, convex, group_by_article, rrf
+from assistant.retrieval.ingest import IngestReport, Progress, ingest
+from assistant.retrieval.lexical import BM25, Tokenizer, detect_language
+from assistant.retrieval.results import Hit, SearchResult
+from assistant.retrieval.scope import ScopeRule, ScopeSignals, lexical_coverage
+
+__all__ = ["Ranking", "RetrievalConfig", "Retriever"]
+
+Mode = Literal["fused", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Knobs of retrieval; the defaults are the values measured best on the public set."""
+
+    candidates: int = 40
+    fusion: Literal["rrf", "convex"] = "rrf"
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    other_lang_factor: float = 0.9
+    split_mode: str = "C"
+    scope: ScopeRule = field(default_factory=ScopeRule)
+    build_wait_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Articles for a query in one mode, with the signals of the in-scope decision."""
+
+    articles: tuple[ArticleScore, ...]
+    signals: ScopeSignals
+    query_lang: str
+
+
+@dataclass
+class _Corpus:
+    generation: str
+    ids: list[str]
+    article_ids: list[str]
+    langs: list[str]
+    titles: list[str]
+    sections: list[str]
+    texts: list[str]
+    terms: list[list[str]]
+    bm25: BM25
+    index_of: dict[str, int]
+
+
+class Retriever:
+    """Hybrid retrieval over the knowledge-base index."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, *,
+                 store: VectorStore | None = None, tokenizer: Tokenizer | None = None,
+                 config: RetrievalConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or RetrievalConfig()
+        self.embeddings = embeddings if embeddings is not None else make_embeddings(settings)
+        self._owns_store = store is None
+        self.store = store if store is not None else VectorStore(settings, self.embeddings)
+        self.tokenizer = tokenizer or Tokenizer(self.config.split_mode)
+        self._corpus: _Corpus | None = None
+
+    # -- index -----------------------------------------------------------------------------------
+
+    def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Index ``settings.kb_dir`` (incrementally unless ``rebuild``)."""
+        articles = load_articles(self.settings.kb_dir)
+        return ingest(self.store, articles, self.tokenizer, rebuild=rebuild, progress=progress)
+
+    def generation(self, progress: Progress | None = None) -> Generation:
+        """The live generation, building the index first when there is none (a fresh checkout)."""
+        current = self.store.current()
+        if current is not None:
+            return current
+        deadline = time.monotonic() + self.config.build_wait_s
+        while True:
+            try:
+                self.ingest(progress=progress)
+            except IndexLockedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)  # someone else is building it: wait for their generation
+            current = self.store.current()
+            if current is not None:
+                return current
+
+    def _load(self, generation: Generation) -> _Corpus:
+        if self._corpus is not None and self._corpus.generation == generation.name:
+            return self._corpus
+        ids: list[str] = []
+        article_ids: list[str] = []
+        langs: list[str] = []
+        titles: list[str] = []
+        sections: list[str] = []
+        texts: list[str] = []
+        terms: list[list[str]] = []
+        for record in self.store.records(generation):
+            meta = record.metadata
+            ids.append(record.id)
+            article_ids.append(str(meta.get("article_id", "")))
+            langs.append(str(meta.get("lang", "")))
+            titles.append(str(meta.get("title", "")))
+            sections.append(str(meta.get("section", "")))
+            texts.append(record.text)
+            terms.append(str(meta.get("terms", "")).split())
+        self._corpus = _Corpus(generation.name, ids, article_ids, langs, titles, sections, texts, terms,
+                               BM25(terms), {cid: i for i, cid in enumerate(ids)})
+        return self._corpus
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def rank(self, query: str, mode: Mode = "fused") -> Ranking:
+        """Every candidate article for ``query`` in one mode (dense, lexical or fused), best first."""
+        corpus, generation = self._snapshot()
+        cfg = self.config
+        query_lang = detect_language(query)
+        query_terms = self.tokenizer.terms(query)
+        lexical: Ranked = corpus.bm25.top(query_terms, cfg.candidates)
+        dense: Ranked = []
+        vector = self._embed_query(query)
+        for match in self.store.search(generation, vector, cfg.candidates):
+            index = corpus.index_of.get(match.record.id)
+            if index is not None:
+                dense.append((index, match.similarity))
+        dense_top = dense[0][1] if dense else 0.0
+        coverage = lexical_coverage(corpus.bm25, query_terms, corpus.terms[lexical[0][0]]) if lexical else 0.0
+        if mode == "dense":
+            scores = dict(dense)
+        elif mode == "lexical":
+            scores = dict(lexical)
+        elif cfg.fusion == "convex":
+            scores = convex([dense, lexical], [cfg.dense_weight, cfg.lexical_weight])
+        else:
+            scores = rrf([dense, lexical], [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
+        articles = group_by_article(scores, corpus.article_ids, corpus.langs, query_lang, cfg.other_lang_factor)
+        return Ranking(tuple(articles), ScopeSignals(dense_top, coverage), query_lang)
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """The ``k`` best articles for ``query`` and whether the knowledge base answers it at all."""
+        if not query.strip():
+            return SearchResult(query, False, ())
+        ranking = self.rank(query)
+        corpus = self._corpus
+        assert corpus is not None  # rank() loaded it
+        hits = tuple(Hit(a.article_id, corpus.langs[a.chunk], corpus.titles[a.chunk], corpus.sections[a.chunk],
+                         a.score, corpus.texts[a.chunk]) for a in ranking.articles[: max(k, 0)])
+        return SearchResult(query, self.config.scope.in_scope(ranking.signals), hits)
+
+    def with_config(self, **changes: object) -> Retriever:
+        """A retriever sharing this one's model, store and tokenizer, with other knobs (for tuning)."""
+        other = Retriever.__new__(Retriever)
+        other.__dict__.update(self.__dict__)
+        other.config = replace(self.config, **changes)  # type: ignore[arg-type]
+        other._owns_store = False
+        return other
+
+    def _snapshot(self) -> tuple[_Corpus, Generation]:
+        generation = self.generation()
+        try:
+            return self._load(generation), generation
+        except IndexError_:
+            # the generation was replaced and collected while we read it: read the pointer again
+            generation = self.generation()
+            return self._load(generation), generation
+
+    def _embed_query(self, query: str) -> Sequence[float]:
+        try:
+            return self.embeddings.embed_query(query)
+        except AssistantError:
+            raise
+        except Exception as exc:  # a foreign embedding model: its failure is reported as ours
+            raise IndexError_(f"cannot embed the query: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        """Release the vector store when this retriever created it."""
+        if self._owns_store:
+            with contextlib.suppress(AssistantError):
+                self.store.close()
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
