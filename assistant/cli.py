@@ -60,3 +60,207 @@ def main() -> None:
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+# --- policy engine commands ---------------------------------------------------------------------
+
+PolicyTypeOption = typer.Option("identity", "--type", help="identity|resource|trust|scp|rcp|session")
+
+
+def _catalog() -> Any:
+    from assistant.adapters.iam_catalog import IamDataCatalog
+
+    return IamDataCatalog()
+
+
+def _policy_type(value: str) -> Any:
+    from assistant.engine.model import PolicyType
+
+    try:
+        return PolicyType(value)
+    except ValueError:
+        _fail(f"unknown policy type '{value}'; use one of: {', '.join(t.value for t in PolicyType)}")
+
+
+def _print_findings(findings: list[dict[str, Any]], source: str) -> None:
+    for item in findings:
+        where = f"{source}:{item['line']}:{item['column']}" if item["line"] else source
+        hint = f" ({item['hint']})" if item.get("hint") else ""
+        typer.echo(f"{where}: {item['severity']} {item['code']} {item['message']}{hint}")
+
+
+@app.command()
+def check(
+    source: str = typer.Argument(..., metavar="FILE|-", help="Policy file, or - for stdin (JSON, text or Markdown)."),
+    policy_type: str = PolicyTypeOption,
+    quota: str | None = typer.Option(None, "--quota", help="Size quota: managed|user-inline|group-inline|"
+                                     "role-inline|trust|scp|rcp (default from --type)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the check document as JSON."),
+) -> None:
+    """Validate a policy document; exit 1 when it has an ERROR finding."""
+    from assistant.engine.checker import check_text
+    from assistant.engine.validator import SizeQuota
+    from assistant.wire import check_document
+
+    kind = _policy_type(policy_type)
+    try:
+        size_quota = SizeQuota(quota) if quota else None
+    except ValueError:
+        _fail(f"unknown quota '{quota}'; use one of: {', '.join(q.value for q in SizeQuota)}")
+    document = check_document(check_text(_read_text(source), kind, _catalog(), size_quota), kind)
+    if as_json:
+        _emit(document)
+    else:
+        _print_findings(document["findings"], "<stdin>" if source == "-" else source)
+        typer.echo("valid" if document["valid"] else "invalid", err=not document["valid"])
+    raise typer.Exit(0 if document["valid"] else 1)
+
+
+def _policy_file(path: str, option: str) -> Any:
+    """The first policy in a file given to an option, as a JSON value; unreadable is a usage error."""
+    from assistant.engine.reader import read_policies
+
+    documents = read_policies(_read_text(path))
+    if not documents:
+        _fail(f"{option} '{path}': no policy JSON found")
+    document = documents[0]
+    if document.value is None:
+        problem = document.findings[0]
+        _fail(f"{option} '{path}': line {problem.line}, column {problem.column}: {problem.message} "
+              f"(hint: run 'kb-assistant check {path}')")
+    return document.value
+
+
+def _context(pairs: list[str]) -> dict[str, list[str]]:
+    context: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--context '{pair}' is not KEY=VALUE")
+        context.setdefault(key, []).append(value)
+    return context
+
+
+def _simulate_cases(path: str, as_json: bool) -> int:
+    from assistant.engine.cases import CaseError, parse_case
+    from assistant.engine.evaluator import evaluate
+    from assistant.wire import evaluation_line
+
+    failed = 0
+    for number, raw in enumerate(_read_text(path).splitlines(), start=1):
+        if not raw.strip():
+            continue
+        case_id: Any = None
+        try:
+            case = json.loads(raw)
+            if not isinstance(case, dict):
+                raise CaseError("a case must be a JSON object")
+            case_id = case.get("id")
+            line = evaluation_line(case_id, evaluate(*parse_case(case)))
+        except (CaseError, json.JSONDecodeError) as exc:
+            failed += 1
+            line = {"id": case_id, "error": f"line {number}: {exc}"}
+        if as_json:
+            _emit(line)
+        else:
+            typer.echo(f"{line['id']}: {line.get('decision') or 'error: ' + line['error']}")
+    return 1 if failed else 0
+
+
+@app.command()
+def simulate(
+    cases: str | None = typer.Option(None, "--cases", help="Case file (JSON Lines, CONTRACTS.md)."),
+    principal: str | None = typer.Option(None, "--principal"),
+    action: str | None = typer.Option(None, "--action"),
+    resource: str = typer.Option("", "--resource"),
+    policy: list[str] = typer.Option([], "--policy", help="Identity-based policy file (repeatable)."),
+    boundary: list[str] = typer.Option([], "--boundary", help="Permissions boundary file (repeatable)."),
+    session_policy: str | None = typer.Option(None, "--session-policy"),
+    resource_policy: str | None = typer.Option(None, "--resource-policy"),
+    resource_account: str | None = typer.Option(None, "--resource-account"),
+    scp_level: list[str] = typer.Option([], "--scp-level", help="SCP files of one level, comma-separated; root first."),
+    rcp_level: list[str] = typer.Option([], "--rcp-level", help="RCP files of one level, comma-separated."),
+    context: list[str] = typer.Option([], "--context", help="KEY=VALUE; repeat a key for a multivalued key."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Evaluate requests with AWS's policy evaluation logic."""
+    if cases is not None:
+        raise typer.Exit(_simulate_cases(cases, as_json))
+    if not principal or not action:
+        _fail("give --cases FILE, or --principal and --action (and usually --resource)")
+    from assistant.engine.cases import CaseError, parse_case
+    from assistant.engine.evaluator import evaluate
+    from assistant.engine.explain import explain
+    from assistant.engine.principals import derive_context
+    from assistant.wire import evaluation_line
+
+    derived = {k: list(v) for k, v in derive_context(principal).items()}
+    given = _context(context)
+    derived.update({k.lower(): v for k, v in given.items()})
+    service, _, name = action.partition(":")
+    info = (_catalog().actions(service) or {}).get(name.lower())
+
+    def levels(specs: list[str], option: str) -> list[dict[str, Any]]:
+        return [{"org_identifier": f"level-{i}", "policies": [_policy_file(f, option) for f in spec.split(",") if f]}
+                for i, spec in enumerate(specs)]
+
+    case = {
+        "identity_policies": [_policy_file(f, "--policy") for f in policy],
+        "permission_boundaries": [_policy_file(f, "--boundary") for f in boundary] or None,
+        "session_policy": _policy_file(session_policy, "--session-policy") if session_policy else None,
+        "resource_policy": _policy_file(resource_policy, "--resource-policy") if resource_policy else None,
+        "scps": levels(scp_level, "--scp-level") or None,
+        "rcps": levels(rcp_level, "--rcp-level") or None,
+        "request": {"principal": principal, "action": action, "resource": resource,
+                    "resource_account": resource_account, "context": derived,
+                    "wildcard_only_action": info is not None and not info.resource_types},
+    }
+    try:
+        evaluation = evaluate(*parse_case(case))
+    except CaseError as exc:
+        _fail(str(exc))
+    line = evaluation_line(None, evaluation)
+    line.pop("id")
+    line["explanation"] = explain(evaluation, "en")
+    if as_json:
+        _emit(line)
+    else:
+        typer.echo(line["decision"])
+        if line["message"]:
+            typer.echo(line["message"])
+        typer.echo(line["explanation"])
+
+
+@app.command("explain-error")
+def explain_error(
+    text: str = typer.Argument(..., help="The error message text (or - for stdin)."),
+    policy: list[str] = typer.Option([], "--policy", help="Identity-based policy file (repeatable)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Read access-denied messages; with policies, reproduce them and propose a verified fix."""
+    from assistant.engine.cases import policy_of
+    from assistant.pipeline.diagnosis import diagnose
+    from assistant.wire import proposal_json
+
+    message_text = sys.stdin.read() if text == "-" else text
+    documents = [_policy_file(f, "--policy") for f in policy]
+    catalog = _catalog()
+    report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog)
+    if not report.diagnoses:
+        _fail("no access-denied message found in the text (expected 'User: … is not authorized to perform: …')")
+    document = {"diagnoses": [d.to_json() for d in report.diagnoses],
+                "fix": proposal_json(report.proposal, documents, catalog) if report.proposal else None}
+    if as_json:
+        _emit(document)
+        return
+    for item in document["diagnoses"]:
+        typer.echo(f"{item['action']} on {item['resource'] or '*'}: {item['decision']}")
+        if item["explanation"]:
+            typer.echo(f"  {item['explanation']}")
+    fix = document["fix"]
+    if fix:
+        typer.echo("verified fix:" if fix["verified"] else "no verified fix:")
+        for change in fix["changes"] + fix["notes"]:
+            typer.echo(f"  - {change}")
+        if fix["verified"]:
+            typer.echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))

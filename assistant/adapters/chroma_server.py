@@ -56,7 +56,8 @@ class ChromaServer:
         self.path.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [_chroma_cli(), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)],
+                [_chroma_cli(), "run", "--path", str(self.path),
+                 "--host", self.host, "--port", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + self._timeout
@@ -71,7 +72,8 @@ class ChromaServer:
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         self.stop()
-        raise IndexError_(f"'chroma run' did not answer on {self.host}:{self.port} within {self._timeout:.0f} s")
+        raise IndexError_(
+            f"'chroma run' did not answer on {self.host}:{self.port} within {self._timeout:.0f} s")
 
     def stop(self) -> None:
         """Stop the server this object started."""

@@ -99,7 +99,7 @@ def _chroma(action: str, call: Callable[[], _T]) -> _T:
 
 
 def make_chroma_client(settings: Settings) -> Any:
-    """A Chroma client: ``HttpClient`` when ``chroma_host`` is set, else ``PersistentClient`` in ``data_dir``."""
+    """A Chroma client: ``HttpClient`` when ``chroma_host`` is set, else ``PersistentClient``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -145,7 +145,7 @@ class GenerationWriter:
         """Embed ``texts`` with the store's model (through LangChain) and add them."""
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
-            _chroma("add chunks", lambda s=start, e=end: self._vectors.add_texts(
+            _chroma("add chunks", lambda s=start, e=end: self._vectors.add_texts(  # type: ignore[misc]
                 texts=list(texts[s:e]), metadatas=[dict(m) for m in metadatas[s:e]], ids=list(ids[s:e])))
 
     def add_records(self, records: Sequence[Record]) -> None:
@@ -187,7 +187,7 @@ class VectorStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def current(self, check: bool = True) -> Generation | None:
-        """The live generation, or None when nothing was ever published; with ``check``, refuse another model."""
+        """The live generation (None before the first publish); ``check`` refuses another model."""
         import chromadb.errors
 
         try:
@@ -217,9 +217,8 @@ class VectorStore:
 
     def _reader(self, name: str) -> tuple[Any, int]:
         if name not in self._readers:
-            from langchain_chroma import Chroma
-
             import chromadb.errors
+            from langchain_chroma import Chroma
 
             try:
                 collection = self._client.get_collection(name, embedding_function=None)
@@ -314,7 +313,7 @@ class VectorStore:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the single-writer lock; raise ``IndexLockedError`` when another writer has it."""
-        owner = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
+        owner: dict[str, Scalar] = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
         self._acquire(owner)
         try:
             yield

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from assistant.engine.model import Principal
 
-__all__ = ["Caller", "MatchVia", "parse_caller", "principal_match"]
+__all__ = ["Caller", "MatchVia", "derive_context", "parse_caller", "principal_match"]
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 
@@ -93,3 +93,26 @@ def principal_match(element: Principal, caller: Caller) -> MatchVia | None:
             if via is not None and (best is None or best == "account"):
                 best = via  # a direct match outranks delegation to the account
     return best
+
+
+_PRINCIPAL_TYPE = {"user": "User", "assumed-role": "AssumedRole", "role": "AssumedRole", "root": "Account",
+                   "federated-user": "FederatedUser", "anonymous": "Anonymous"}
+
+
+def derive_context(principal: str) -> dict[str, tuple[str, ...]]:
+    """Principal context keys AWS adds to a request, as far as the ARN tells them (lower-case keys)."""
+    caller = parse_caller(principal)
+    context: dict[str, tuple[str, ...]] = {}
+    if caller.kind in _PRINCIPAL_TYPE:
+        context["aws:principaltype"] = (_PRINCIPAL_TYPE[caller.kind],)
+    if caller.account:
+        context["aws:principalaccount"] = (caller.account,)
+    if caller.kind == "user":
+        context["aws:username"] = (caller.name or "",)
+        context["aws:principalarn"] = (caller.arn,)
+    elif caller.kind == "assumed-role":
+        partition = caller.arn.split(":")[1]
+        context["aws:principalarn"] = (f"arn:{partition}:iam::{caller.account}:role/{caller.name}",)
+    elif caller.kind in ("root", "federated-user", "role"):
+        context["aws:principalarn"] = (caller.arn,)
+    return context

@@ -68,7 +68,8 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
         old: dict[str, str] = {}
         if current is not None and not rebuild:
             for record in store.records(current):
-                old[str(record.metadata.get("article_key", ""))] = str(record.metadata.get("article_hash", ""))
+                meta = record.metadata
+                old[str(meta.get("article_key", ""))] = str(meta.get("article_hash", ""))
         new = {f"{a.lang}/{a.id}": (a, article_hash(a, tokenizer.signature, max_chars)) for a in articles}
         unchanged = {key for key, (_, digest) in new.items() if old.get(key) == digest}
         added = tuple(sorted(key for key in new if key not in old))

@@ -23,10 +23,13 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]"
 _KEEP_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"})
 _LIGHT_VERBS = frozenset({"為る", "居る", "有る", "成る", "出来る", "行う", "言う", "思う", "見る", "来る",
                           "下さる", "御座る", "致す", "頂く", "仕舞う", "事", "物", "為", "様", "所"})
-_EN_STOP = frozenset(
-    "a an and are as at be been but by can could did do does doing for from had has have how i if in "
-    "into is it its me my no not of on or our so than that the their them then there these they this "
-    "to up was we were what when where which who why will with would you your".split())
+_EN_STOP = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "does", "doing", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "to", "up", "was", "we", "were", "what", "when",
+    "where", "which", "who", "why", "will", "with", "would", "you", "your",
+))
 _MAX_PIECE = 8000  # Sudachi refuses very long inputs; queries with pasted logs can be long
 
 

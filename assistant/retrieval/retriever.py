@@ -140,7 +140,7 @@ class Retriever:
         query_lang = detect_language(query)
         query_terms = self.tokenizer.terms(query)
         lexical: Ranked = corpus.bm25.top(query_terms, cfg.candidates)
-        dense: Ranked = []
+        dense: list[tuple[int, float]] = []
         vector = self._embed_query(query)
         for match in self.store.search(generation, vector, cfg.candidates):
             index = corpus.index_of.get(match.record.id)
@@ -156,7 +156,8 @@ class Retriever:
             scores = convex([dense, lexical], [cfg.dense_weight, cfg.lexical_weight])
         else:
             scores = rrf([dense, lexical], [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
-        articles = group_by_article(scores, corpus.article_ids, corpus.langs, query_lang, cfg.other_lang_factor)
+        articles = group_by_article(scores, corpus.article_ids, corpus.langs, query_lang,
+                                    cfg.other_lang_factor)
         return Ranking(tuple(articles), ScopeSignals(dense_top, coverage), query_lang)
 
     def search(self, query: str, k: int = 5) -> SearchResult:
@@ -166,8 +167,9 @@ class Retriever:
         ranking = self.rank(query)
         corpus = self._corpus
         assert corpus is not None  # rank() loaded it
-        hits = tuple(Hit(a.article_id, corpus.langs[a.chunk], corpus.titles[a.chunk], corpus.sections[a.chunk],
-                         a.score, corpus.texts[a.chunk]) for a in ranking.articles[: max(k, 0)])
+        hits = tuple(Hit(a.article_id, corpus.langs[a.chunk], corpus.titles[a.chunk],
+                         corpus.sections[a.chunk], a.score, corpus.texts[a.chunk])
+                     for a in ranking.articles[: max(k, 0)])
         return SearchResult(query, self.config.scope.in_scope(ranking.signals), hits)
 
     def with_config(self, **changes: object) -> Retriever:

@@ -1,0 +1,1 @@
+"""The pipeline: diagnosing pasted errors against pasted policies, retrieving articles, answering."""
