@@ -264,3 +264,20 @@ def explain_error(
             typer.echo(f"  - {change}")
         if fix["verified"]:
             typer.echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))
+
+
+@kb_app.command("lint")
+def kb_lint(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Check every article in kb/: format, links, policies and scenarios."""
+    from assistant.kb_lint import lint_kb
+
+    settings = _settings()
+    count, problems = lint_kb(settings.kb_dir, _catalog())
+    if as_json:
+        _emit({"ok": not problems, "files": count,
+               "problems": [{"file": p.path, "line": p.line, "problem": p.problem} for p in problems]})
+    else:
+        for problem in problems:
+            typer.echo(str(problem))
+        typer.echo(f"{count} files, {len(problems)} problems", err=True)
+    raise typer.Exit(1 if problems else 0)

@@ -25,17 +25,21 @@ PHRASES: dict[PolicyKind, tuple[str, str]] = {
     PolicyKind.RCP: ("resource control policy", "a"),
     PolicyKind.VPCE: ("VPC endpoint policy", "a"),
 }
-_KIND_BY_NOUN = {noun.lower(): kind for kind, (noun, _) in PHRASES.items()}
+# A role's trust policy is its resource-based policy; AWS names it so and omits the resource.
+_TRUST = ("role trust policy", "the")
+_KIND_BY_NOUN = {noun.lower(): kind for kind, (noun, _) in PHRASES.items()} | {_TRUST[0]: PolicyKind.RESOURCE}
 
 
 def render_message(request: Request, decision: Decision, kind: PolicyKind) -> str:
     """The access-denied message AWS returns for this request, decision and blocking policy kind."""
-    noun, article = PHRASES[kind]
+    trust = kind is PolicyKind.RESOURCE and request.action.lower().startswith("sts:assumerole")
+    noun, article = _TRUST if trust else PHRASES[kind]
     if decision is Decision.EXPLICIT_DENY:
         reason = f"with an explicit deny in {article} {noun}"
     else:
         reason = f"because no {noun} allows the {request.action} action"
-    where = f" on resource: {request.resource}" if request.resource else ""
+    # AWS names no resource for actions that take none (the request's resource is "*")
+    where = f" on resource: {request.resource}" if request.resource not in ("", "*") and not trust else ""
     return f"User: {request.principal} is not authorized to perform: {request.action}{where} {reason}"
 
 
@@ -66,7 +70,7 @@ _MESSAGE = re.compile(
     r"User:\s*(?P<principal>\S+?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
     r"(?:\s*on\s+resource:\s*(?P<resource>.+?))?"
     r"(?:\s*(?:(?P<because>because\s+no\s+(?P<implicit>" + _NOUNS + r")\s+allows\s+the\s+\S+?\s+action)"
-    r"|(?P<with>with\s+an\s+explicit\s+deny(?:\s+in\s+(?:an?\s+)?(?P<explicit>" + _NOUNS + r"))?))"
+    r"|(?P<with>with\s+an\s+explicit\s+deny(?:\s+in\s+(?:an?\s+|the\s+)?(?P<explicit>" + _NOUNS + r"))?))"
     r"(?::\s*(?P<policy_arn>arn:[^\s,;]+))?"
     r"|(?=\s*(?:$|\n|Encoded|User:|An error occurred)))",
     re.IGNORECASE,
