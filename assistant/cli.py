@@ -251,7 +251,7 @@ def explain_error(
     report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog)
     if not report.diagnoses:
         _fail("no access-denied message found in the text (expected 'User: … is not authorized to perform: …')")
-    document = {"diagnoses": [d.to_json() for d in report.diagnoses],
+    document: dict[str, Any] = {"diagnoses": [d.to_json() for d in report.diagnoses],
                 "fix": proposal_json(report.proposal, documents, catalog) if report.proposal else None}
     if as_json:
         _emit(document)
@@ -284,3 +284,105 @@ def kb_lint(as_json: bool = typer.Option(False, "--json")) -> None:
             typer.echo(str(problem))
         typer.echo(f"{count} files, {len(problems)} problems", err=True)
     raise typer.Exit(1 if problems else 0)
+
+
+# --- retrieval commands -------------------------------------------------------------------------
+
+
+def _progress(label: str) -> Any:
+    """A progress bar on stderr: a context manager yielding ``update(done, total)``."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    @contextmanager
+    def bar() -> Any:
+        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task(label, total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
+
+    return bar()
+
+
+@app.command("ingest")
+def ingest_command(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (after a model change)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON."),
+) -> None:
+    """Index kb/ into the vector store (incremental unless --rebuild)."""
+    from dataclasses import asdict
+
+    from assistant.retrieval import Retriever
+
+    def run() -> int:
+        with Retriever(_settings()) as retriever, _progress("embedding") as update:
+            report = retriever.ingest(rebuild=rebuild, progress=update)
+        if as_json:
+            _emit(asdict(report))
+        else:
+            typer.echo(f"{report.articles} articles: {len(report.added)} added, "
+                       f"{len(report.changed)} changed, {len(report.removed)} removed, "
+                       f"{report.unchanged} unchanged; {report.embedded_chunks} of {report.chunks} chunks "
+                       f"embedded in {report.seconds:.1f} s"
+                       + ("" if report.published else " (index already up to date)"), err=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
+_BATCH_OPTION = typer.Option(None, "--batch", help='JSON Lines of {"id": …, "query": …}.')
+
+
+@app.command("search")
+def search_command(
+    query: str | None = typer.Argument(None, help="What to look for (omit with --batch)."),
+    k: int = typer.Option(5, "-k", help="Number of articles."),
+    batch: Path | None = _BATCH_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Retrieval only: the articles that answer QUERY, best first (or one JSON line per batch query)."""
+    from assistant.retrieval import Retriever, search_document
+
+    if (query is None) == (batch is None):
+        _fail("give either QUERY or --batch FILE.jsonl")
+    if k < 1:
+        _fail(f"-k must be at least 1, got {k}")
+    lines = _read_text(str(batch)).splitlines() if batch is not None else []
+
+    def run() -> int:
+        failed = 0
+        with Retriever(_settings()) as retriever:
+            with _progress("building the index") as update:
+                retriever.generation(progress=update)
+            if query is not None:
+                result = retriever.search(query, k)
+                if as_json:
+                    _emit(search_document(result))
+                    return 0
+                if not result.in_scope:
+                    typer.echo("(out of scope: no article answers this question; nearest articles below)")
+                for rank, hit in enumerate(result.hits, start=1):
+                    typer.echo(f"{rank}. {hit.id} [{hit.lang}] {hit.title} — {hit.section} ({hit.score:.3f})")
+                return 0
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    _emit({"id": None, "error": f"line {number}: not JSON: {exc}"})
+                    failed += 1
+                    continue
+                if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                    _emit({"id": item.get("id") if isinstance(item, dict) else None,
+                           "error": f"line {number}: expected {{\"id\": …, \"query\": \"…\"}}"})
+                    failed += 1
+                    continue
+                _emit(search_document(retriever.search(item["query"], k), id=item.get("id")))
+                sys.stdout.flush()
+        return 1 if failed else 0
+
+    raise typer.Exit(_guarded(run))

@@ -50,7 +50,7 @@ class ArticleError(AssistantError):
     """A knowledge-base file that cannot be parsed at all."""
 
 
-class IndexError_(AssistantError):  # noqa: N801 -- trailing underscore: don't shadow builtin IndexError
+class IndexError_(AssistantError):
     """The vector index cannot be opened, built or queried."""
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.adapters.articles import LANGS, Article, CodeBlock, article_paths, parse_article
-from assistant.engine.catalog import Catalog
 from assistant.engine.cases import CaseError, parse_case
+from assistant.engine.catalog import Catalog
 from assistant.engine.checker import check_text
 from assistant.engine.evaluator import evaluate
 from assistant.engine.model import PolicyType, Severity
@@ -26,9 +26,9 @@ from assistant.errors import ArticleError
 __all__ = ["LintProblem", "lint_kb"]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_REQUIRED = {"id": str, "lang": str, "title": str, "summary": str, "tags": list, "errors": list, "related": list,
+_REQUIRED: dict[str, type | tuple[type, ...]] = {"id": str, "lang": str, "title": str, "summary": str, "tags": list, "errors": list, "related": list,
              "references": list, "updated": (str, datetime.date)}
-_OPTIONAL = {"scenarios": list}
+_OPTIONAL: dict[str, type] = {"scenarios": list}
 _HEADINGS = {"ja": ("困っていること", "どう対応すればいいの?"), "en": ("Problem", "Resolution")}
 _REFERENCE = re.compile(r"^https://([a-z0-9-]+\.)*(aws\.amazon\.com|amazonaws\.com|amazon\.com|repost\.aws)/")
 _SCENARIO_KEYS = {"name", "request", "expect"}
@@ -136,8 +136,9 @@ class _ArticleLint:
                                          f"{', '.join(sorted({f.code for f in checked.findings})) or 'nothing'}")
         else:
             for item in errors:
-                self.add(block.line + (item.line or 1) - 1, f"policy ({policy_type.value}) has {item.code}: "
-                                                              f"{item.message}" + (f" ({item.hint})" if item.hint else ""))
+                hint = f" ({item.hint})" if item.hint else ""
+                self.add(block.line + (item.line or 1) - 1,
+                         f"policy ({policy_type.value}) has {item.code}: {item.message}{hint}")
         name = block.attrs.get("name")
         if name:
             if name in self.policies:

@@ -79,7 +79,8 @@ def _split_body(body: str, first_line: int) -> tuple[tuple[Section, ...], tuple[
     blocks: list[CodeBlock] = []
     heading, heading_line, section_lines = "", first_line, []
     fence: str | None = None
-    info, block_lines, block_line = "", [], 0
+    info, block_line = "", 0
+    block_lines: list[str] = []
     for offset, line in enumerate(body.split("\n")):
         number = first_line + offset
         if fence is not None:

@@ -66,7 +66,8 @@ def check_text(text: str, policy_type: PolicyType, catalog: Catalog,
                                          document.findings + tuple(_place(text, document, found)),
                                          start=document.start))
             continue
-        repaired_policy, repaired_found = (None, [])
+        repaired_policy: Policy | None = None
+        repaired_found: list[Finding] = []
         if document.repaired:
             repaired_policy, repaired_found = validate(document.repaired_value, policy_type, catalog,
                                                        document.repaired_text, quota)

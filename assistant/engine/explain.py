@@ -89,7 +89,8 @@ def explain(evaluation: Evaluation, lang: str = "en") -> str:
     near = [t for t in evaluation.traces if t.effect == "Allow" and t.kind in evaluation.blocked_by
             and (t.action_matched or t.resource_matched)]
     if lang == "ja":
-        text = f"{kinds} に {request.action} ({resource}) を許可するステートメントがないため、暗黙的に拒否されています。"
+        text = (f"{kinds} に {request.action} ({resource}) を許可するステートメントがないため、"
+                "暗黙的に拒否されています。")
         text += "".join(f" {statement_label(t, lang)} は近いですが、{_why_not(t, resource, lang)}。" for t in near[:3])
     else:
         text = f"No statement in the {kinds} allows {request.action} on {resource}, so it is implicitly denied."

@@ -38,8 +38,13 @@ def render_message(request: Request, decision: Decision, kind: PolicyKind) -> st
         reason = f"with an explicit deny in {article} {noun}"
     else:
         reason = f"because no {noun} allows the {request.action} action"
-    # AWS names no resource for actions that take none (the request's resource is "*")
-    where = f" on resource: {request.resource}" if request.resource not in ("", "*") and not trust else ""
+    # AWS names no resource for actions that take none (the request's resource is "*"), and IAM names a
+    # user resource as "user <name>"
+    resource = request.resource
+    user = _IAM_USER.match(resource) if request.action.lower().startswith("iam:") else None
+    if user:
+        resource = f"user {user.group(1)}"
+    where = f" on resource: {resource}" if resource not in ("", "*") and not trust else ""
     return f"User: {request.principal} is not authorized to perform: {request.action}{where} {reason}"
 
 
@@ -77,11 +82,19 @@ _MESSAGE = re.compile(
 )
 _SDK = re.compile(r"An error occurred \((?P<code>[\w.]+)\) when calling the (?P<op>\w+) operation", re.IGNORECASE)
 _ENCODED = re.compile(r"Encoded authorization failure message:\s*(?P<blob>[\w\-+/=]+)", re.IGNORECASE)
+_IAM_USER = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:user/(?:[^/]+/)*([^/]+)$")
+_USER_WORDS = re.compile(r"^user\s+(\S+)$")
 _GLUED_ACCOUNT = re.compile(r"^arn:(aws[\w-]*):(\w[\w-]*?)(\d{12}):")
 
 
-def _clean_resource(resource: str, notes: list[str]) -> str:
+def _clean_resource(resource: str, principal: str, notes: list[str]) -> str:
     resource = resource.strip().rstrip(".,;")
+    words = _USER_WORDS.match(resource)
+    account = principal.split(":")[4] if principal.count(":") >= 5 else None
+    if words and account:
+        arn = f"arn:aws:iam::{account}:user/{words.group(1)}"
+        notes.append(f"resource '{resource}' read as '{arn}' (IAM names users this way)")
+        return arn
     glued = _GLUED_ACCOUNT.match(resource)
     if glued:
         fixed = f"arn:{glued.group(1)}:{glued.group(2)}::{glued.group(3)}:" + resource[glued.end():]
@@ -115,7 +128,7 @@ def parse_denials(text: str) -> tuple[Denial, ...]:
             text=match.group(0).strip(),
             principal=match.group("principal"),
             action=match.group("action"),
-            resource=_clean_resource(resource, notes) if resource else None,
+            resource=_clean_resource(resource, match.group("principal"), notes) if resource else None,
             decision=decision,
             kind=kind,
             policy_arn=match.group("policy_arn"),

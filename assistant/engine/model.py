@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "Condition",
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """The four severities of IAM Access Analyzer policy validation."""
 
     ERROR = "ERROR"
@@ -33,7 +33,7 @@ class Severity(str, Enum):
     SUGGESTION = "SUGGESTION"
 
 
-class PolicyType(str, Enum):
+class PolicyType(StrEnum):
     """What a policy document is, for validation."""
 
     IDENTITY = "identity"
@@ -44,7 +44,7 @@ class PolicyType(str, Enum):
     SESSION = "session"
 
 
-class PolicyKind(str, Enum):
+class PolicyKind(StrEnum):
     """Where a policy sits in a request's evaluation (the ``blocked_by`` names)."""
 
     IDENTITY = "identity"
@@ -56,7 +56,7 @@ class PolicyKind(str, Enum):
     VPCE = "vpce"
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """The outcome of evaluating one request."""
 
     ALLOWED = "Allowed"

@@ -88,7 +88,7 @@ def _candidates(text: str) -> list[tuple[int, str]]:
             return [(start, text[start:].rstrip())]
     regions: list[tuple[int, int]] = []
     fenced = [(m.start(2), m.end(2)) for m in _FENCE.finditer(text)]
-    spans = fenced + [(0, len(text))]
+    spans = [*fenced, (0, len(text))]
     for span_start, span_end in spans:
         index = span_start
         while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from assistant.engine.catalog import Catalog
@@ -42,7 +42,7 @@ _FAMILY_ACCEPTS = {
 }
 
 
-class SizeQuota(str, Enum):
+class SizeQuota(StrEnum):
     """Policy size quotas (characters, whitespace not counted) from IAM and Organizations quotas."""
 
     MANAGED = "managed"
@@ -116,9 +116,8 @@ class _Validator:
             raw = self.document["Statement"][statement.index] if path != "/Statement" else self.document["Statement"]
             self.placement(statement, raw, path)
             if statement.sid is not None:
-                if self.type in (PolicyType.IDENTITY, PolicyType.SCP, PolicyType.RCP, PolicyType.SESSION) and not _SID.match(
-                    statement.sid
-                ):
+                strict_sid = self.type in (PolicyType.IDENTITY, PolicyType.SCP, PolicyType.RCP, PolicyType.SESSION)
+                if strict_sid and not _SID.match(statement.sid):
                     self.add("INVALID_SID", f"{path}/Sid", value=statement.sid)
                 if statement.sid in sids and statement.sid:
                     self.add("DUPLICATE_SID", f"{path}/Sid", value=statement.sid)
@@ -209,7 +208,8 @@ class _Validator:
                          detail="an ARN has six parts, arn:partition:service:region:account:resource")
                 continue
             service, account = parts[2], parts[4]
-            if not has_wildcard(service) and "${" not in service and service.lower() not in self.catalog.service_prefixes():
+            known_service = service.lower() in self.catalog.service_prefixes()
+            if not has_wildcard(service) and "${" not in service and not known_service:
                 self.add("INVALID_ARN", where, _suggest(service, self.catalog.service_prefixes()),
                          value=resource, detail=f"unknown service '{service}'")
                 continue
@@ -320,9 +320,9 @@ class _Validator:
     def duplicate_statements(self) -> None:
         seen: dict[tuple[Any, ...], int] = {}
         for statement in self.policy.statements:
+            conditions = tuple((c.operator, c.key.lower(), c.values) for c in statement.conditions)
             key = (statement.effect, statement.action, statement.not_action, statement.resource,
-                   statement.not_resource, statement.principal, statement.not_principal, statement.conditions and
-                   tuple((c.operator, c.key.lower(), c.values) for c in statement.conditions))
+                   statement.not_resource, statement.principal, statement.not_principal, conditions)
             if key in seen:
                 self.add("REDUNDANT_STATEMENT", _statement_path(self.document, statement), index=statement.index,
                          other=seen[key])

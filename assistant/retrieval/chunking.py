@@ -3,7 +3,8 @@
 An article is split by its ``##`` sections; a long section is packed greedily from paragraphs and
 fenced blocks, and a fenced block is never cut (a policy that is split in two means nothing). The
 first chunk holds the article's title, summary, tags and verbatim error messages (what a customer
-pastes), under the first section's heading. Each chunk knows its article id, language, title, section heading and position.
+pastes), under the first section's heading. Each chunk knows its article id, language, title,
+section heading and position.
 The text that is *embedded* is a compact view of the chunk (policy JSON reduced to its actions,
 keys and effects, length capped near the model's sweet spot): embedding cost grows faster than
 linearly with tokens, and the lexical side still sees every word of the full text.

@@ -43,7 +43,8 @@ def test_check_json_of_the_seed_reports_the_annotation_with_line_and_column(seed
         ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListVirtualMFADevice", '
          '"Resource": "*"}]}', "identity", "UNKNOWN_ACTION", 1),
         ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": '
-         '"ec2.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "*"}]}', "trust", "RESOURCE_IN_TRUST_POLICY", 1),
+         '"ec2.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "*"}]}', "trust",
+         "RESOURCE_IN_TRUST_POLICY", 1),
         ("no policy here, just words", "identity", "NO_POLICY_FOUND", 1),
     ],
     ids=["valid", "typo", "trust-with-resource", "no-policy"],
