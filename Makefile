@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: ui test lint install browser
+.PHONY: ui test lint install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,14 +17,10 @@ install: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/kb-assistant ui
 
-# Debian's Chromium for the browser tests; installed only when missing.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy assistant
 	$(BIN)/kb-assistant kb lint
 
-test: $(STAMP) browser lint
+test: $(STAMP) lint
 	$(BIN)/pytest -q
