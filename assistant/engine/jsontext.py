@@ -46,6 +46,16 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
+def _join_surrogates(text: str) -> str:
+    """Combine UTF-16 surrogate pairs written as two \\u escapes into one character, as JSON does."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return text  # a lone surrogate stays as written
+
+
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
@@ -104,7 +114,7 @@ class _Parser:
             char = text[self.pos]
             if char == '"':
                 self.pos += 1
-                return "".join(parts)
+                return _join_surrogates("".join(parts))
             if char == "\\":
                 escape = text[self.pos + 1 : self.pos + 2]
                 if escape in _ESCAPES:

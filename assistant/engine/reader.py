@@ -82,10 +82,12 @@ def _balanced_end(text: str, start: int) -> int:
 
 def _candidates(text: str) -> list[tuple[int, str]]:
     stripped = text.strip()
-    if stripped[:1] in ("{", "["):
-        start = text.index(stripped[0])
-        if _balanced_end(text, start) >= len(text.rstrip()) or stripped[0] == "[":
-            return [(start, text[start:].rstrip())]
+    if stripped[:1] == "{" and _balanced_end(text, text.index("{")) >= len(text.rstrip()):
+        start = text.index("{")
+        return [(start, text[start:].rstrip())]
+    if re.match(r'\[\s*[\[{"\]\d\-tfn]', stripped):  # a JSON array, not a "[質問]"-style tag
+        start = text.index("[")
+        return [(start, text[start:].rstrip())]
     regions: list[tuple[int, int]] = []
     fenced = [(m.start(2), m.end(2)) for m in _FENCE.finditer(text)]
     spans = [*fenced, (0, len(text))]
@@ -153,6 +155,9 @@ def _repair(text: str) -> tuple[str, list[tuple[int, Finding]]]:
     if wide:
         damage.append((wide[0], finding("FULLWIDTH_CHARACTER", text=text[wide[0]])))
     text = "".join('"' if c in _SMART_QUOTES else _FULLWIDTH.get(c, c) for c in text)
+    if '"' not in text and "'" in text:  # Python-style quoting: every string in single quotes
+        damage.append((text.index("'"), finding("SMART_QUOTES", text="'")))
+        text = text.replace("'", '"')
     pieces, last = [], 0
     for start, end, code in _outside_strings(text):
         snippet = text[start:end].strip()

@@ -25,7 +25,7 @@ __all__ = ["SizeQuota", "validate"]
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?-]+$")
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-_ACCOUNT_SEGMENT = re.compile(r"^(\d{12}|aws|[*?\d]*|\$\{[^}]*\})$")
+_ACCOUNT_SEGMENT = re.compile(r"^(|\d{12}|aws|(?=.*[*?])[*?\d]+|\$\{[^}]*\})$")
 _TRUST_ACTIONS = ("sts:", "*")
 _WIDE_VARIABLES = frozenset({"partition", "region", "account", "bucketname"})
 _ALL_OPERATORS = sorted(
@@ -50,6 +50,7 @@ class SizeQuota(StrEnum):
     GROUP_INLINE = "group-inline"
     ROLE_INLINE = "role-inline"
     TRUST = "trust"
+    SESSION = "session"
     SCP = "scp"
     RCP = "rcp"
 
@@ -57,10 +58,11 @@ class SizeQuota(StrEnum):
     def limit(self) -> int:
         """The quota in characters."""
         return {"managed": 6144, "user-inline": 2048, "group-inline": 5120, "role-inline": 10240,
-                "trust": 2048, "scp": 5120, "rcp": 5120}[self.value]
+                "trust": 2048, "session": 2048, "scp": 5120, "rcp": 5120}[self.value]
 
 
 _DEFAULT_QUOTA = {PolicyType.IDENTITY: SizeQuota.MANAGED, PolicyType.TRUST: SizeQuota.TRUST,
+                  PolicyType.SESSION: SizeQuota.SESSION,
                   PolicyType.SCP: SizeQuota.SCP, PolicyType.RCP: SizeQuota.RCP}
 
 
@@ -75,27 +77,67 @@ def _statement_path(policy_doc: Any, statement: Statement) -> str:
     return "/Statement" if isinstance(policy_doc.get("Statement"), dict) else f"/Statement/{statement.index}"
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    def variable(match: re.Match[str]) -> str:
-        return "[^/:]+" if match.group(1).lower() in _WIDE_VARIABLES else ".+"
+# Tokens of a pattern for the overlap test: a literal character, "?" (any one character), "*" (any
+# run), and for template variables that name one ARN segment, SEG1 + SEGN: one or more characters
+# that are neither "/" nor ":".
+_ANY, _STAR, _SEG1, _SEGN = "\x01", "\x02", "\x03", "\x04"
+_STARS = (_STAR, _SEGN)
+_ONE = (_ANY, _SEG1)
 
-    parts = re.split(r"(\$\{[^}]*\})", template)
-    regex = "".join(
-        variable(re.match(r"\$\{([^}]*)\}", p)) if p.startswith("${") else re.escape(p)  # type: ignore[arg-type]
-        for p in parts
-    )
-    return re.compile(regex)
+
+def _tokens(text: str, template: bool) -> str:
+    def variable(match: re.Match[str]) -> str:
+        if template and match.group(1).lower() in _WIDE_VARIABLES:
+            return _SEG1 + _SEGN
+        return _STAR
+
+    text = _VARIABLE.sub(variable, text)
+    return text.replace("*", _STAR).replace("?", _ANY) if not template else text
+
+
+def _char_fits(a: str, b: str) -> bool:
+    if a == _SEG1 or b == _SEG1:
+        other = b if a == _SEG1 else a
+        return other in _ONE or other not in "/:"
+    return a == b or a == _ANY or b == _ANY
+
+
+def _overlap(left: str, right: str) -> bool:
+    """Whether some string matches both token patterns (an intersection test over two globs)."""
+    seen: dict[tuple[int, int], bool] = {}
+
+    def fits(i: int, j: int) -> bool:
+        if (i, j) in seen:
+            return seen[i, j]
+        seen[i, j] = False
+        a = left[i] if i < len(left) else None
+        b = right[j] if j < len(right) else None
+        if a is None and b is None:
+            result = True
+        elif a in _STARS:
+            result = fits(i + 1, j) or (b is not None and (a == _STAR or b in _STARS or _char_fits(_SEG1, b))
+                                        and fits(i, j + 1))
+        elif b in _STARS:
+            result = fits(i, j + 1) or (a is not None and (b == _STAR or _char_fits(_SEG1, a)) and fits(i + 1, j))
+        elif a is None or b is None:
+            result = False
+        else:
+            result = _char_fits(a, b) and fits(i + 1, j + 1)
+        seen[i, j] = result
+        return result
+
+    return fits(0, 0)
 
 
 def _could_match(pattern: str, template: str) -> bool:
     """Whether a Resource pattern and an ARN template can name the same resource."""
     if pattern == "*":
         return True
-    sample = _VARIABLE.sub("x", pattern).replace("*", "x").replace("?", "x")
-    if _template_regex(template).fullmatch(sample):
-        return True
-    template_sample = _VARIABLE.sub("x", template).replace("arn:x:", "arn:aws:", 1)
-    return glob_matches(_VARIABLE.sub("*", pattern), template_sample)
+    left, right = split_arn(pattern), split_arn(template.replace("${Partition}", "aws"))
+    if left is None or right is None:
+        return False
+    # segment by segment, as resources are matched: a wildcard never reaches across the first colons
+    return all(_overlap(_tokens(p, template=False), _tokens(t, template=True)) for p, t in zip(left, right, strict=True))
 
 
 class _Validator:
