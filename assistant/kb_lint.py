@@ -26,7 +26,8 @@ from assistant.errors import ArticleError
 __all__ = ["LintProblem", "lint_kb"]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_REQUIRED: dict[str, type | tuple[type, ...]] = {"id": str, "lang": str, "title": str, "summary": str, "tags": list, "errors": list, "related": list,
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "id": str, "lang": str, "title": str, "summary": str, "tags": list, "errors": list, "related": list,
              "references": list, "updated": (str, datetime.date)}
 _OPTIONAL: dict[str, type] = {"scenarios": list}
 _HEADINGS = {"ja": ("困っていること", "どう対応すればいいの?"), "en": ("Problem", "Resolution")}

@@ -34,6 +34,7 @@ __all__ = [
     "Match",
     "Record",
     "VectorStore",
+    "close_chroma_client",
     "make_chroma_client",
     "translate_chroma_error",
 ]
@@ -123,6 +124,19 @@ def make_chroma_client(settings: Settings) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except _foreign_errors() as exc:
         raise translate_chroma_error(exc, f"open the index in '{path}'") from exc
+
+
+def close_chroma_client(client: Any) -> None:
+    """Close a Chroma client, including the HTTP connection pool that ``close()`` leaves open."""
+    import contextlib
+
+    owners = (client, getattr(client, "_admin_client", None))
+    sessions = [getattr(getattr(o, "_server", None), "_session", None) for o in owners]
+    with contextlib.suppress(*_foreign_errors()):
+        client.close()
+    for session in sessions:
+        if session is not None and hasattr(session, "close"):
+            session.close()  # each HttpClient has a system of its own: nothing else uses this pool
 
 
 def _now() -> str:
@@ -384,9 +398,7 @@ class VectorStore:
         """Release the client when this store created it."""
         self._readers.clear()
         if self._owns_client:
-            close = getattr(self._client, "close", None)
-            if close is not None:
-                close()
+            close_chroma_client(self._client)
             self._owns_client = False
 
     def __enter__(self) -> VectorStore:

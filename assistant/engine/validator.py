@@ -99,7 +99,7 @@ def _char_fits(a: str, b: str) -> bool:
     if a == _SEG1 or b == _SEG1:
         other = b if a == _SEG1 else a
         return other in _ONE or other not in "/:"
-    return a == b or a == _ANY or b == _ANY
+    return a in (b, _ANY) or b == _ANY
 
 
 def _overlap(left: str, right: str) -> bool:
@@ -137,7 +137,8 @@ def _could_match(pattern: str, template: str) -> bool:
     if left is None or right is None:
         return False
     # segment by segment, as resources are matched: a wildcard never reaches across the first colons
-    return all(_overlap(_tokens(p, template=False), _tokens(t, template=True)) for p, t in zip(left, right, strict=True))
+    pairs = zip(left, right, strict=True)
+    return all(_overlap(_tokens(p, template=False), _tokens(t, template=True)) for p, t in pairs)
 
 
 class _Validator:

@@ -1,64 +1,62 @@
-"""Fusing the dense and the lexical rankings of chunks, then grouping chunks into articles.
+"""Fusing rankings, at the level of articles.
 
-Two fusions, chosen by measurement (``benchmarks/retrieval.py``): reciprocal rank fusion and a
-convex combination of normalized scores. Grouping keeps the best chunk per article id and prefers
-the query's language (both languages exist for every id; the other language is demoted, not hidden).
+Each ranking of chunks (dense, lexical) is first grouped into a ranking of article ids (an
+article's best chunk speaks for it), then the article rankings (with the article-level lexical
+one) are fused: reciprocal rank fusion or a convex combination of normalized scores, chosen by
+measurement (``benchmarks/retrieval.py --tune``). Both languages of an id are one article; the
+chunk shown for it is then picked in the query's language when there is one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
 
-__all__ = ["ArticleScore", "Ranked", "convex", "group_by_article", "rrf"]
+__all__ = ["Ranked", "best_chunk", "by_article", "convex", "rrf"]
 
-Ranked = Sequence[tuple[int, float]]
-"""A ranking of chunks: ``(chunk index, score)``, best first."""
+K = TypeVar("K", bound=Hashable)
+
+Ranked = Sequence[tuple[K, float]]
+"""A ranking: ``(key, score)``, best first."""
 
 
-def rrf(rankings: Sequence[Ranked], weights: Sequence[float], k: float = 60.0) -> dict[int, float]:
+def rrf(rankings: Sequence[Sequence[tuple[K, float]]], weights: Sequence[float],
+        k: float = 60.0) -> dict[K, float]:
     """Weighted reciprocal rank fusion, normalized so that first place in every ranking scores 1."""
-    scores: dict[int, float] = {}
+    scores: dict[K, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, (index, _score) in enumerate(ranking, start=1):
-            scores[index] = scores.get(index, 0.0) + weight / (k + rank)
+        for rank, (key, _score) in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
     best = sum(w / (k + 1) for w in weights) or 1.0
-    return {i: s / best for i, s in scores.items()}
+    return {key: s / best for key, s in scores.items()}
 
 
-def convex(rankings: Sequence[Ranked], weights: Sequence[float],
-           floors: Sequence[float] | None = None) -> dict[int, float]:
-    """Weighted sum of scores scaled to [0, 1] per ranking (max → 1, ``floor`` or the min → 0)."""
-    scores: dict[int, float] = {}
+def convex(rankings: Sequence[Sequence[tuple[K, float]]], weights: Sequence[float]) -> dict[K, float]:
+    """Weighted sum of each ranking's scores scaled to [0, 1] (its best → 1, its last → 0)."""
+    scores: dict[K, float] = {}
     total = sum(weights) or 1.0
-    for position, (ranking, weight) in enumerate(zip(rankings, weights, strict=True)):
+    for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
             continue
-        top = ranking[0][1]
-        low = floors[position] if floors is not None else min(s for _, s in ranking)
+        top, low = ranking[0][1], ranking[-1][1]
         span = (top - low) or 1.0
-        for index, score in ranking:
-            scores[index] = scores.get(index, 0.0) + weight * max(0.0, (score - low) / span)
-    return {i: s / total for i, s in scores.items()}
+        for key, score in ranking:
+            scores[key] = scores.get(key, 0.0) + weight * (score - low) / span
+    return {key: s / total for key, s in scores.items()}
 
 
-@dataclass(frozen=True)
-class ArticleScore:
-    """An article id with its score and the index of its best chunk."""
-
-    article_id: str
-    score: float
-    chunk: int
-
-
-def group_by_article(scores: Mapping[int, float], article_of: Sequence[str], lang_of: Sequence[str],
-                     query_lang: str, other_lang_factor: float) -> list[ArticleScore]:
-    """Best chunk per article id (other-language chunks scaled by ``other_lang_factor``), best first."""
-    best: dict[str, ArticleScore] = {}
-    for index, score in scores.items():
-        adjusted = score if lang_of[index] == query_lang else score * other_lang_factor
+def by_article(chunks: Sequence[tuple[int, float]], article_of: Sequence[str]) -> list[tuple[str, float]]:
+    """A chunk ranking grouped into an article ranking: each article scored by its best chunk."""
+    best: dict[str, float] = {}
+    for index, score in chunks:
         article = article_of[index]
-        held = best.get(article)
-        if held is None or adjusted > held.score or (adjusted == held.score and index < held.chunk):
-            best[article] = ArticleScore(article, adjusted, index)
-    return sorted(best.values(), key=lambda a: (-a.score, a.article_id))
+        if article not in best or score > best[article]:
+            best[article] = score
+    return sorted(best.items(), key=lambda item: (-item[1], item[0]))
+
+
+def best_chunk(candidates: Sequence[int], chunk_scores: Mapping[int, float], lang_of: Sequence[str],
+               query_lang: str) -> int:
+    """The chunk to show for an article: its best-scored candidate in the query's language if any."""
+    preferred = [c for c in candidates if lang_of[c] == query_lang] or list(candidates)
+    return max(preferred, key=lambda c: (chunk_scores.get(c, 0.0), -c))

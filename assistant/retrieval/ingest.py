@@ -60,7 +60,8 @@ def chunk_metadata(chunk: Chunk, digest: str, terms: Sequence[str]) -> dict[str,
 
 
 def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer, *, rebuild: bool = False,
-           progress: Progress | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> IngestReport:
+           progress: Progress | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+           batch_size: int = _EMBED_BATCH) -> IngestReport:
     """Bring the index up to date with ``articles`` (everything re-embedded when ``rebuild``)."""
     started = time.perf_counter()
     with store.lock():
@@ -99,13 +100,13 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
             total = len(fresh)
             if progress is not None:
                 progress(0, total)
-            for start in range(0, total, _EMBED_BATCH):
-                batch = fresh[start : start + _EMBED_BATCH]
+            for start in range(0, total, batch_size):
+                batch = fresh[start : start + batch_size]
                 writer.add_texts([c.id for c, _ in batch], [c.text for c, _ in batch],
                                  [chunk_metadata(c, d, tokenizer.terms(c.text)) for c, d in batch],
                                  embed_texts=[c.dense or c.text for c, _ in batch])
                 if progress is not None:
-                    progress(min(start + _EMBED_BATCH, total), total)
+                    progress(min(start + batch_size, total), total)
             generation = writer.publish()
         except BaseException:
             writer.abort()

@@ -21,13 +21,13 @@ from assistant.adapters.embeddings import make_embeddings
 from assistant.adapters.vectorstore import Generation, VectorStore
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexError_, IndexLockedError
-from assistant.retrieval.fusion import ArticleScore, Ranked, convex, group_by_article, rrf
+from assistant.retrieval.fusion import best_chunk, by_article, convex, rrf
 from assistant.retrieval.ingest import IngestReport, Progress, ingest
 from assistant.retrieval.lexical import BM25, Tokenizer, detect_language
 from assistant.retrieval.results import Hit, SearchResult
-from assistant.retrieval.scope import ScopeRule, ScopeSignals, lexical_coverage
+from assistant.retrieval.scope import ScopeRule, ScopeSignals, foreign_platform, lexical_coverage
 
-__all__ = ["Ranking", "RetrievalConfig", "Retriever"]
+__all__ = ["ArticleScore", "Ranking", "RetrievalConfig", "Retriever"]
 
 Mode = Literal["fused", "dense", "lexical"]
 
@@ -41,10 +41,19 @@ class RetrievalConfig:
     rrf_k: float = 60.0
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    other_lang_factor: float = 0.9
+    article_weight: float = 1.0
     split_mode: str = "C"
     scope: ScopeRule = field(default_factory=ScopeRule)
     build_wait_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class ArticleScore:
+    """An article id with its score and the index of the chunk that represents it."""
+
+    article_id: str
+    score: float
+    chunk: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,10 @@ class _Corpus:
     terms: list[list[str]]
     bm25: BM25
     index_of: dict[str, int]
+    chunks_of: dict[str, list[int]]  # article id → its chunks, both languages
+    article_keys: list[str]  # one per article file, "<lang>/<id>"
+    article_bm25: BM25  # over whole article files
+    vocabulary: dict[str, set[str]]  # article id → every term of both languages
 
 
 class Retriever:
@@ -127,8 +140,18 @@ class Retriever:
             sections.append(str(meta.get("section", "")))
             texts.append(record.text)
             terms.append(str(meta.get("terms", "")).split())
+        chunks_of: dict[str, list[int]] = {}
+        by_file: dict[str, list[str]] = {}
+        for index, article in enumerate(article_ids):
+            chunks_of.setdefault(article, []).append(index)
+            by_file.setdefault(f"{langs[index]}/{article}", []).extend(terms[index])
+        keys = sorted(by_file)
+        vocabulary: dict[str, set[str]] = {}
+        for key in keys:
+            vocabulary.setdefault(key.split("/", 1)[1], set()).update(by_file[key])
         self._corpus = _Corpus(generation.name, ids, article_ids, langs, titles, sections, texts, terms,
-                               BM25(terms), {cid: i for i, cid in enumerate(ids)})
+                               BM25(terms), {cid: i for i, cid in enumerate(ids)}, chunks_of, keys,
+                               BM25([by_file[k] for k in keys]), vocabulary)
         return self._corpus
 
     # -- search ----------------------------------------------------------------------------------
@@ -139,26 +162,39 @@ class Retriever:
         cfg = self.config
         query_lang = detect_language(query)
         query_terms = self.tokenizer.terms(query)
-        lexical: Ranked = corpus.bm25.top(query_terms, cfg.candidates)
+        lexical = corpus.bm25.top(query_terms, cfg.candidates)
         dense: list[tuple[int, float]] = []
         vector = self._embed_query(query)
         for match in self.store.search(generation, vector, cfg.candidates):
             index = corpus.index_of.get(match.record.id)
             if index is not None:
                 dense.append((index, match.similarity))
-        dense_top = dense[0][1] if dense else 0.0
-        coverage = lexical_coverage(corpus.bm25, query_terms, corpus.terms[lexical[0][0]]) if lexical else 0.0
+        files: dict[str, float] = {}
+        for file, score in corpus.article_bm25.top(query_terms, cfg.candidates):
+            article = corpus.article_keys[file].split("/", 1)[1]
+            files[article] = max(files.get(article, 0.0), score)
+        by_dense = by_article(dense, corpus.article_ids)
+        by_lexical = by_article(lexical, corpus.article_ids)
+        by_file = sorted(files.items(), key=lambda item: (-item[1], item[0]))
         if mode == "dense":
-            scores = dict(dense)
+            scores = dict(by_dense)
         elif mode == "lexical":
-            scores = dict(lexical)
-        elif cfg.fusion == "convex":
-            scores = convex([dense, lexical], [cfg.dense_weight, cfg.lexical_weight])
+            scores = dict(by_lexical)
         else:
-            scores = rrf([dense, lexical], [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
-        articles = group_by_article(scores, corpus.article_ids, corpus.langs, query_lang,
-                                    cfg.other_lang_factor)
-        return Ranking(tuple(articles), ScopeSignals(dense_top, coverage), query_lang)
+            rankings = [by_dense, by_lexical, by_file]
+            weights = [cfg.dense_weight, cfg.lexical_weight, cfg.article_weight]
+            scores = (convex(rankings, weights) if cfg.fusion == "convex"
+                      else rrf(rankings, weights, cfg.rrf_k))
+        chunk_scores = rrf([dense, lexical], [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
+        articles = []
+        for article, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+            candidates = [c for c in corpus.chunks_of[article] if c in chunk_scores] or corpus.chunks_of[article]
+            articles.append(ArticleScore(article, score, best_chunk(candidates, chunk_scores, corpus.langs,
+                                                                    query_lang)))
+        coverage = max((lexical_coverage(corpus.bm25, query_terms, corpus.vocabulary[a.article_id])
+                        for a in articles[:3]), default=0.0)
+        signals = ScopeSignals(dense[0][1] if dense else 0.0, coverage, foreign_platform(query_terms))
+        return Ranking(tuple(articles), signals, query_lang)
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The ``k`` best articles for ``query`` and whether the knowledge base answers it at all."""
