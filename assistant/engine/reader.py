@@ -59,18 +59,20 @@ def locate(text: str, item: Finding, offset: int) -> Finding:
 
 def _balanced_end(text: str, start: int) -> int:
     """Offset just after the brace that closes the one at ``start`` (string-aware); len(text) if none."""
-    depth, in_string, escaped = 0, False, False
+    depth, closer, escaped = 0, "", False
     for index in range(start, len(text)):
         char = text[index]
-        if in_string:
+        if closer:
             if escaped:
                 escaped = False
             elif char == "\\":
                 escaped = True
-            elif char in '"”':
-                in_string = False
-        elif char in '"“':
-            in_string = True
+            elif char in closer:
+                closer = ""
+        elif char == '"':
+            closer = '"'
+        elif char == "“":
+            closer = '”"'  # a typographic opening quote may be closed either way
         elif char in "{｛":
             depth += 1
         elif char in "}｝":
@@ -85,9 +87,14 @@ def _candidates(text: str) -> list[tuple[int, str]]:
     if stripped[:1] == "{" and _balanced_end(text, text.index("{")) >= len(text.rstrip()):
         start = text.index("{")
         return [(start, text[start:].rstrip())]
-    if re.match(r'\[\s*[\[{"\]\d\-tfn]', stripped):  # a JSON array, not a "[質問]"-style tag
-        start = text.index("[")
-        return [(start, text[start:].rstrip())]
+    whole = [(text.index(stripped[0]), stripped)] if stripped else []
+    if stripped[:1] == "[":  # a JSON array, or a chat line opening with a tag such as "[質問]"
+        try:
+            parse_json(stripped)
+            return whole
+        except JsonSyntaxError as exc:
+            if exc.too_deep:
+                return whole
     regions: list[tuple[int, int]] = []
     fenced = [(m.start(2), m.end(2)) for m in _FENCE.finditer(text)]
     spans = [*fenced, (0, len(text))]
@@ -105,7 +112,8 @@ def _candidates(text: str) -> list[tuple[int, str]]:
             if _POLICY_HINT.search(text, brace, end):
                 regions.append((brace, end))
             index = end if end > brace else brace + 1
-    return [(s, text[s:e]) for s, e in sorted(regions)]
+    found = [(s, text[s:e]) for s, e in sorted(regions)]
+    return found or (whole if stripped[:1] == "[" else [])
 
 
 def _outside_strings(text: str) -> list[tuple[int, int, str]]:

@@ -129,6 +129,16 @@ def _overlap(left: str, right: str) -> bool:
     return fits(0, 0)
 
 
+def _covers(wide: str, narrow: str, ignore_case: bool, action: bool) -> bool:
+    """Whether every name ``narrow`` matches is matched by ``wide`` (exact for a plain ``narrow``)."""
+    if has_wildcard(narrow):
+        prefix = wide[:-1]
+        if not wide.endswith("*") or has_wildcard(prefix):
+            return wide == "*"
+        return narrow.lower().startswith(prefix.lower()) if ignore_case else narrow.startswith(prefix)
+    return glob_matches(wide, narrow, ignore_case) if action else arn_matches(wide, narrow)
+
+
 def _could_match(pattern: str, template: str) -> bool:
     """Whether a Resource pattern and an ARN template can name the same resource."""
     if pattern == "*":
@@ -245,7 +255,7 @@ class _Validator:
             if resource == "*":
                 valid.append(resource)
                 continue
-            parts = split_arn(resource)
+            parts = split_arn(_VARIABLE.sub("${variable}", resource))  # a variable's own colon is no separator
             if parts is None:
                 self.add("INVALID_ARN", where, value=resource,
                          detail="an ARN has six parts, arn:partition:service:region:account:resource")
@@ -354,8 +364,7 @@ class _Validator:
                     if other_index == index:
                         continue
                     same = item.lower() == other.lower() if ignore_case else item == other
-                    covers = (glob_matches(other, item, ignore_case) if code == "REDUNDANT_ACTION"
-                              else arn_matches(other, item)) and has_wildcard(other)
+                    covers = has_wildcard(other) and _covers(other, item, ignore_case, code == "REDUNDANT_ACTION")
                     if (same and other_index < index) or (covers and not same):
                         self.add(code, f"{path}/{element}/{index}", value=item, by=other)
                         break
