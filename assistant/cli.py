@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
@@ -19,6 +19,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 
 __all__ = ["app", "main"]
+
+_T = TypeVar("_T")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0])
 kb_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Knowledge-base maintenance.")
@@ -47,6 +49,13 @@ def _read_text(source: str) -> str:
 
 
 def _guarded(run: Callable[[], int]) -> int:
+    try:
+        return run()
+    except AssistantError as exc:
+        _fail(str(exc))
+
+
+def _guarded_value(run: Callable[[], _T]) -> _T:
     try:
         return run()
     except AssistantError as exc:
@@ -142,27 +151,17 @@ def _context(pairs: list[str]) -> dict[str, list[str]]:
 
 
 def _simulate_cases(path: str, as_json: bool) -> int:
-    from assistant.engine.cases import CaseError, parse_case
-    from assistant.engine.evaluator import evaluate
-    from assistant.wire import evaluation_line
+    from assistant.wire import case_line
 
     failed = 0
     for number, raw in enumerate(_read_text(path).splitlines(), start=1):
         if not raw.strip():
             continue
-        case_id: Any = None
         try:
-            case = json.loads(raw)
-            if not isinstance(case, dict):
-                raise CaseError("a case must be a JSON object")
-            case_id = case.get("id")
-            line = evaluation_line(case_id, evaluate(*parse_case(case)))
+            line = case_line(json.loads(raw), f"line {number}: ")
         except json.JSONDecodeError as exc:
-            failed += 1
             line = {"id": None, "error": f"line {number}: not JSON: {exc.msg} at column {exc.colno}"}
-        except CaseError as exc:
-            failed += 1
-            line = {"id": case_id, "error": f"line {number}: {exc}"}
+        failed += "error" in line
         if as_json:
             _emit(line)
         else:
@@ -243,16 +242,13 @@ def explain_error(
     """Read access-denied messages; with policies, reproduce them and propose a verified fix."""
     from assistant.engine.cases import policy_of
     from assistant.pipeline.diagnosis import diagnose
-    from assistant.wire import proposal_json
+    from assistant.wire import explain_error_document
 
     message_text = sys.stdin.read() if text == "-" else text
     documents = [_policy_file(f, "--policy") for f in policy]
     catalog = _catalog()
     report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog)
-    if not report.diagnoses:
-        _fail("no access-denied message found in the text (expected 'User: … is not authorized to perform: …')")
-    document: dict[str, Any] = {"diagnoses": [d.to_json() for d in report.diagnoses],
-                "fix": proposal_json(report.proposal, documents, catalog) if report.proposal else None}
+    document = _guarded_value(lambda: explain_error_document(report, documents, catalog))
     if as_json:
         _emit(document)
         return
@@ -284,6 +280,156 @@ def kb_lint(as_json: bool = typer.Option(False, "--json")) -> None:
             typer.echo(str(problem))
         typer.echo(f"{count} files, {len(problems)} problems", err=True)
     raise typer.Exit(1 if problems else 0)
+
+
+# --- HTTP API -----------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", help="Worker processes; each loads its own models."),
+    log_level: str = typer.Option("info", "--log-level", help="debug|info|warning|error"),
+) -> None:
+    """Serve the HTTP API (JSON logs on stderr; KB_ASSISTANT_API_TOKEN turns on bearer auth)."""
+    import uvicorn
+
+    from assistant.api import log_config
+
+    if workers < 1:
+        _fail(f"--workers must be at least 1, got {workers}")
+    if log_level not in ("debug", "info", "warning", "error"):
+        _fail(f"unknown --log-level '{log_level}'; use debug, info, warning or error")
+    uvicorn.run("assistant.api:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_config=log_config(log_level), access_log=False, timeout_graceful_shutdown=10)
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+eval_app = typer.Typer(add_completion=False, help="Evaluation harness: answer quality on a dataset; compare runs.")
+app.add_typer(eval_app, name="eval")
+
+
+def _eval_progress() -> Any:
+    """A progress bar on stderr for the evaluation phases: yields ``update(phase, done, total)``."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    @contextmanager
+    def bar() -> Any:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("starting", total=None)
+            yield lambda phase, done, total: progress.update(task, description=phase, completed=done, total=total)
+
+    return bar()
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_command(
+    ctx: typer.Context,
+    dataset: str | None = typer.Option(None, "--dataset", help="A .jsonl file, a directory of them or a glob "
+                                       "(default eval/datasets/public.jsonl, else eval/datasets/parts/)."),
+    out: Path | None = typer.Option(None, "--out", help="Run directory; an existing run there is resumed "
+                                    "(default: a new directory under eval/runs/)."),
+    mode: str = typer.Option("auto", "--mode", help="auto|deterministic|llm|retrieval (retrieval: search only)."),
+    concurrency: int | None = typer.Option(None, "--concurrency", "-j", help="Questions answered at once "
+                                           "(threads; default 4 with a model, else 1)."),
+    thresholds: Path | None = typer.Option(None, "--thresholds", help="Thresholds file (default "
+                                           "eval/thresholds.toml)."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N questions."),
+    judge: bool | None = typer.Option(None, "--judge/--no-judge", help="LLM judge (default: when "
+                                      "KB_ASSISTANT_JUDGE_MODEL is set)."),
+    judge_repeats: int = typer.Option(3, "--judge-repeats", help="Judge runs per question, averaged."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+) -> None:
+    """Evaluate answers on a dataset; exit 1 when a metric is below its threshold."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import os
+
+    from assistant.evaluation.session import evaluate_from_settings
+    from assistant.evaluation.summary import METRICS
+
+    def run() -> int:
+        with _progress("building the index") as index_update, _eval_progress() as update:
+            result = evaluate_from_settings(_settings(), os.environ, dataset=dataset, out=out, mode=mode,
+                                            concurrency=concurrency, thresholds=thresholds, limit=limit,
+                                            judge=judge, judge_repeats=judge_repeats, progress=update,
+                                            index_progress=index_update)
+        summary = result.summary
+        if as_json:
+            _emit(summary)
+        else:
+            typer.echo(f"run: {result.path} ({summary['questions']} questions, {summary['passed']} passed every "
+                       f"check, {summary['errors']} errors)")
+            for metric, value in summary["metrics"].items():
+                if value is not None:
+                    unit = METRICS[metric].unit
+                    shown = f"{value:,.0f} ms" if unit == "ms" else f"${value:.4f}" if unit == "usd" else f"{value:.3f}"
+                    typer.echo(f"  {metric:<36} {shown}")
+            typer.echo(f"report: {result.path / 'report.html'}")
+            for violation in summary["thresholds"]["violations"]:
+                typer.echo(f"below threshold: {violation['metric']} = {violation['value']:.4g} "
+                           f"({violation['kind']} {violation['bound']:.4g})", err=True)
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_guarded(run))
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: str = typer.Argument(..., help="The baseline run directory (or its name under eval/runs/)."),
+    run_b: str = typer.Argument(..., help="The new run directory."),
+    thresholds: Path | None = typer.Option(None, "--thresholds", help="Gates and tolerances (default "
+                                           "eval/thresholds.toml, else those stored with RUN_B)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Per-metric deltas and changed questions; exit 1 when a gated metric regressed beyond tolerance."""
+    from assistant.evaluation import compare_runs, load_thresholds
+    from assistant.evaluation.session import RUNS_DIR, default_thresholds
+
+    def run() -> int:
+        path = thresholds if thresholds is not None else default_thresholds()
+        comparison = compare_runs(run_a, run_b, load_thresholds(path) if path else None, RUNS_DIR)
+        if as_json:
+            _emit(comparison.to_json())
+        else:
+            if not comparison.same_dataset:
+                typer.echo("note: the runs used different datasets", err=True)
+            for d in comparison.deltas:
+                flag = " REGRESSED" if d.regressed else " improved" if d.improved else ""
+                gate = f" (gated, tolerance {d.tolerance:g})" if d.gated and d.tolerance is not None else ""
+                a, b = ("–" if v is None else f"{v:.4g}" for v in (d.a, d.b))
+                delta = "" if d.delta is None else f"{d.delta:+.4g}"
+                typer.echo(f"{d.metric:<36} {a:>10} → {b:<10} {delta:>9}{gate}{flag}")
+            for label, changes in (("regressed", comparison.regressed), ("improved", comparison.improved)):
+                typer.echo(f"{len(changes)} questions {label}")
+                for change in changes:
+                    typer.echo(f"  {change.id}: " + ", ".join([f"-{c}" for c in change.lost] +
+                                                             [f"+{c}" for c in change.gained]))
+            if not comparison.ok:
+                typer.echo("gate failed: " + ", ".join(d.metric for d in comparison.gate_failures), err=True)
+        return 0 if comparison.ok else 1
+
+    raise typer.Exit(_guarded(run))
+
+
+@eval_app.command("list")
+def eval_list(as_json: bool = typer.Option(False, "--json", help="JSON Lines, one run per line.")) -> None:
+    """The stored runs under eval/runs/, newest first."""
+    from assistant.evaluation import list_runs
+    from assistant.evaluation.session import RUNS_DIR
+
+    for info in list_runs(RUNS_DIR):
+        if as_json:
+            _emit(info.to_json())
+        else:
+            state = "complete" if info.complete else f"partial {info.answered}/{info.questions}"
+            typer.echo(f"{info.name}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
 
 
 # --- retrieval commands -------------------------------------------------------------------------
@@ -384,5 +530,29 @@ def search_command(
                 _emit(search_document(retriever.search(item["query"], k), id=item.get("id")))
                 sys.stdout.flush()
         return 1 if failed else 0
+
+    raise typer.Exit(_guarded(run))
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, or - for stdin."),
+    mode: str = typer.Option("auto", "--mode", help="auto|deterministic|llm"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Answer one question from the knowledge base and the policy checker."""
+    from assistant.pipeline.answer import Assistant
+
+    text = sys.stdin.read() if question == "-" else question
+
+    def run() -> int:
+        answer = Assistant.from_settings(_settings()).ask(text, mode=mode)
+        if as_json:
+            _emit(answer.to_json())
+        else:
+            typer.echo(answer.answer)
+            for notice in answer.notices:
+                typer.echo(f"note: {notice}", err=True)
+        return 0
 
     raise typer.Exit(_guarded(run))
