@@ -6,15 +6,23 @@ The CLI and the HTTP API both print these; nothing else decides field names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.engine.cases import CaseError, parse_case
 from assistant.engine.catalog import Catalog
 from assistant.engine.checker import CheckedPolicy
-from assistant.engine.evaluator import Evaluation
+from assistant.engine.evaluator import Evaluation, evaluate
 from assistant.engine.model import Finding, PolicyType
 from assistant.engine.propose import Proposal
+from assistant.errors import UsageError
 
-__all__ = ["check_document", "evaluation_line", "finding_json", "proposal_json"]
+if TYPE_CHECKING:
+    from assistant.pipeline.diagnosis import ErrorReport
+
+__all__ = ["case_line", "check_document", "evaluation_line", "explain_error_document", "finding_json",
+           "proposal_json"]
+
+NO_DENIAL_FOUND = "no access-denied message found in the text (expected 'User: … is not authorized to perform: …')"
 
 
 def finding_json(item: Finding) -> dict[str, Any]:
@@ -77,3 +85,22 @@ def proposal_json(proposal: Proposal, originals: Sequence[Any], catalog: Catalog
         "newly_granted": list(verification.newly_granted) if verification else [],
         "findings": [finding_json(f) for f in findings if (f.code, f.message) not in original],
     }
+
+
+def case_line(case: Any, where: str = "") -> dict[str, Any]:
+    """The ``simulate`` output line of one case value: its evaluation, or ``{"id", "error"}`` when unreadable."""
+    case_id = case.get("id") if isinstance(case, dict) else None
+    try:
+        if not isinstance(case, dict):
+            raise CaseError("a case must be a JSON object")
+        return evaluation_line(case_id, evaluate(*parse_case(case)))
+    except CaseError as exc:
+        return {"id": case_id, "error": f"{where}{exc}"}
+
+
+def explain_error_document(report: ErrorReport, originals: Sequence[Any], catalog: Catalog) -> dict[str, Any]:
+    """The ``explain-error --json`` document; ``UsageError`` when the text held no access-denied message."""
+    if not report.diagnoses:
+        raise UsageError(NO_DENIAL_FOUND)
+    return {"diagnoses": [d.to_json() for d in report.diagnoses],
+            "fix": proposal_json(report.proposal, originals, catalog) if report.proposal else None}

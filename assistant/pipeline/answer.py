@@ -54,12 +54,14 @@ class Answer:
     policies: tuple[dict[str, Any], ...]
     notices: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    retrieved: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The ``ask --json`` document of CONTRACTS.md, with notices and per-stage timings."""
+        """The ``ask --json`` document of CONTRACTS.md, with notices, per-stage timings and retrieved ids."""
         return {"answer": self.answer, "lang": self.lang, "mode": self.mode, "in_scope": self.in_scope,
                 "citations": list(self.citations), "diagnoses": list(self.diagnoses),
-                "policies": list(self.policies), "notices": list(self.notices), "timings_ms": self.timings_ms}
+                "policies": list(self.policies), "notices": list(self.notices), "timings_ms": self.timings_ms,
+                "retrieved": list(self.retrieved)}
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ class Assistant:
         return Answer(text, lang, mode, grounds.in_scope,
                       tuple({"id": a.id, "lang": a.lang, "title": a.title} for a in articles),
                       tuple(d.to_json() for d in grounds.diagnoses), tuple(policies), tuple(notices),
-                      {k: round(v, 2) for k, v in timings.items()})
+                      {k: round(v, 2) for k, v in timings.items()},
+                      tuple(dict.fromkeys([a.id for a in grounds.articles] + [h.id for h in grounds.search.hits])))
 
     def _prompt(self, grounds: _Grounds, history: Sequence[Turn]) -> list[tuple[str, str]]:
         lang = "Japanese" if grounds.question.lang == "ja" else "English"

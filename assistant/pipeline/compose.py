@@ -22,6 +22,8 @@ _DECISION = {
            "Allowed": "allowed"},
 }
 _RESOLUTION = {"ja": "どう対応すればいいの?", "en": "Resolution"}
+_POLICY_IN_ARTICLE = {"ja": "(ポリシーの例は参考記事を参照してください)",
+                      "en": "(see the policy example in the article)"}
 _NOT_REPRODUCED = {
     "ja": "  - 貼り付けられたポリシーではこのエラーを再現できません。ほかにも適用されているポリシー (別のアタッチ済み"
           "ポリシー、アクセス許可の境界、SCP など) があるはずです。",
@@ -57,11 +59,32 @@ def policy_diff(original: dict[str, Any], fixed: dict[str, Any]) -> str:
     return "\n".join(difflib.unified_diff(before, after, "before", "after", lineterm=""))
 
 
-def _excerpt(article: Article, limit: int = 700) -> str:
+def _paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs; a fenced block stays whole."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.strip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            if current:
+                paragraphs.append("\n".join(current).strip())
+            current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append("\n".join(current).strip())
+    return [p for p in paragraphs if p]
+
+
+def _excerpt(article: Article, limit: int = 1600) -> str:
     section = next((s for s in article.sections if s.heading == _RESOLUTION[article.lang]), None)
     text = section.text if section else article.summary
-    text = re.split(r"^\s*(?:```|~~~)", text, maxsplit=1, flags=re.MULTILINE)[0]  # prose before the first block
-    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip() and not p.strip().startswith("#")]
+    # policies reach the user only through the checker: an article's JSON is referred to, not copied
+    text = re.sub(r"^\s*(```|~~~)\s*json[^\n]*\n.*?^\s*\1\s*$", _POLICY_IN_ARTICLE[article.lang], text,
+                  flags=re.DOTALL | re.MULTILINE)
+    paragraphs = [p for p in _paragraphs(text) if not p.startswith("#")]
     result = ""
     for paragraph in paragraphs:
         if len(result) + len(paragraph) > limit and result:

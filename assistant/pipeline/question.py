@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.engine.catalog import Catalog
-from assistant.engine.checker import CheckedPolicy, check_text
+from assistant.engine.checker import CheckedPolicy, check_text, check_value
 from assistant.engine.messages import Denial, parse_denials
 from assistant.engine.model import PolicyType
 from assistant.engine.reader import read_policies
@@ -57,21 +57,32 @@ def _prose(text: str) -> str:
     return re.sub(r"```\w*", " ", text)
 
 
+def _pasted_policies(text: str, catalog: Catalog) -> tuple[CheckedPolicy, ...]:
+    """Every policy in the text; a lone statement (``{"Effect": …}``) is read as a policy holding it."""
+    found = []
+    for checked in check_text(text, PolicyType.IDENTITY, catalog):
+        if any(f.code == "NO_POLICY_FOUND" for f in checked.findings):
+            continue
+        value = checked.value
+        if isinstance(value, dict) and "Effect" in value and "Statement" not in value:
+            checked = check_value({"Version": "2012-10-17", "Statement": [value]}, PolicyType.IDENTITY, catalog)
+        found.append(checked)
+    return tuple(found)
+
+
 def read_question(text: str, history: Sequence[Turn], catalog: Catalog) -> Question:
     """Read a question; errors and policies missing from a follow-up come from earlier user turns."""
     prose = _prose(text)
     without_errors = re.sub(r"User:\s*\S+\s*is not authorized to perform:[^\n]*", " ", prose)
     lang = detect_language(without_errors) if without_errors.strip() else detect_language(prose)
     denials = parse_denials(text)
-    policies = tuple(p for p in check_text(text, PolicyType.IDENTITY, catalog)
-                     if not any(f.code == "NO_POLICY_FOUND" for f in p.findings))
+    policies = _pasted_policies(text, catalog)
     earlier = [t.content for t in reversed(history) if t.role == "user"]
     for previous in earlier:
         if not denials:
             denials = parse_denials(previous)
         if not policies:
-            policies = tuple(p for p in check_text(previous, PolicyType.IDENTITY, catalog)
-                             if not any(f.code == "NO_POLICY_FOUND" for f in p.findings))
+            policies = _pasted_policies(previous, catalog)
     search_text = prose
     if earlier and len(prose.strip()) < 60:  # a short follow-up: search with what it follows
         search_text = _prose(earlier[0]) + "\n" + prose

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -70,12 +71,13 @@ def _identifier_terms(raw: str) -> list[str]:
 class Tokenizer:
     """Terms for BM25; Sudachi split mode ``C`` (long units) or ``B`` (middle units)."""
 
-    def __init__(self, mode: str = "C", dictionary: Any | None = None) -> None:
+    def __init__(self, mode: str = "B", dictionary: Any | None = None) -> None:
         from sudachipy import Dictionary  # deferred: the dictionary is loaded here, not at import
 
         self.mode = mode
         self._dictionary = dictionary or Dictionary(dict="core")
-        self._sudachi = self._dictionary.tokenizer(mode)
+        self._local = threading.local()  # a Sudachi tokenizer refuses concurrent use: one per thread
+        self._local.sudachi = self._dictionary.tokenizer(mode)
 
     @property
     def signature(self) -> str:
@@ -97,7 +99,10 @@ class Tokenizer:
     def _japanese(self, piece: str) -> Iterable[str]:
         if not _JAPANESE.search(piece):
             return
-        for morpheme in self._sudachi.tokenize(piece):
+        sudachi = getattr(self._local, "sudachi", None)
+        if sudachi is None:
+            sudachi = self._local.sudachi = self._dictionary.tokenizer(self.mode)
+        for morpheme in sudachi.tokenize(piece):
             pos = morpheme.part_of_speech()[0]
             if pos not in _KEEP_POS:
                 continue
@@ -110,19 +115,26 @@ class Tokenizer:
 
 
 class BM25:
-    """Okapi BM25 over pre-tokenized documents (an inverted index in plain dictionaries)."""
+    """Okapi BM25 over pre-tokenized documents: an inverted index of precomputed term weights (numpy)."""
 
     def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        import numpy as np
+
         self.k1, self.b = k1, b
         self.size = len(documents)
-        self._lengths = [len(d) for d in documents]
-        self._average = (sum(self._lengths) / self.size) if self.size else 0.0
-        self._postings: dict[str, list[tuple[int, int]]] = {}
+        lengths = [len(d) for d in documents]
+        average = (sum(lengths) / self.size) if self.size else 0.0
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         for index, document in enumerate(documents):
+            norm = k1 * (1 - b + b * lengths[index] / (average or 1.0))
             for term, count in Counter(document).items():
-                self._postings.setdefault(term, []).append((index, count))
-        self._idf = {t: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
-                     for t, p in self._postings.items()}
+                docs, weights = postings.setdefault(term, ([], []))
+                docs.append(index)
+                weights.append(count * (k1 + 1) / (count + norm))
+        self._idf = {t: math.log(1 + (self.size - len(d) + 0.5) / (len(d) + 0.5)) for t, (d, _) in postings.items()}
+        # each posting's weight already includes the term's IDF: a query is a few vector additions
+        self._postings = {t: (np.asarray(d, dtype=np.int32), np.asarray(w, dtype=np.float32) * self._idf[t])
+                          for t, (d, w) in postings.items()}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` (0 for an unknown term)."""
@@ -137,21 +149,33 @@ class BM25:
         """The IDF a term would have if one document had it (the weight given to unknown words)."""
         return math.log(1 + (self.size - 1 + 0.5) / 1.5)
 
-    def scores(self, query: Iterable[str]) -> dict[int, float]:
-        """BM25 score of every document sharing a term with the query (each query term counted once)."""
-        scores: dict[int, float] = {}
-        k1, b, average = self.k1, self.b, self._average or 1.0
-        for term in set(query):
-            postings = self._postings.get(term)
-            if not postings:
-                continue
-            idf = self._idf[term]
-            for index, count in postings:
-                norm = count + k1 * (1 - b + b * self._lengths[index] / average)
-                scores[index] = scores.get(index, 0.0) + idf * count * (k1 + 1) / norm
+    def _vector(self, query: Iterable[str]) -> Any:
+        import numpy as np
+
+        scores = np.zeros(self.size, dtype=np.float32)
+        for term in set(query):  # each query term counts once: pasted logs repeat words
+            posting = self._postings.get(term)
+            if posting is not None:
+                scores[posting[0]] += posting[1]
         return scores
 
+    def scores(self, query: Iterable[str]) -> dict[int, float]:
+        """BM25 score of every document sharing a term with the query."""
+        import numpy as np
+
+        vector = self._vector(query)
+        hit = np.flatnonzero(vector)
+        return {int(i): float(vector[i]) for i in hit}
+
     def top(self, query: Iterable[str], n: int) -> list[tuple[int, float]]:
-        """The ``n`` best documents as ``(index, score)``, best first."""
-        ranked = sorted(self.scores(query).items(), key=lambda item: (-item[1], item[0]))
+        """The ``n`` best documents as ``(index, score)``, best first (ties: lower index first)."""
+        import numpy as np
+
+        if self.size == 0 or n <= 0:
+            return []
+        vector = self._vector(query)
+        hit = np.flatnonzero(vector)
+        if len(hit) > n:
+            hit = hit[np.argpartition(-vector[hit], n - 1)[:n]]
+        ranked = sorted(((int(i), float(vector[i])) for i in hit), key=lambda item: (-item[1], item[0]))
         return ranked[:n]

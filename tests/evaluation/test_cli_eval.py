@@ -1,0 +1,100 @@
+"""``kb-assistant eval`` end to end in deterministic mode: the real pipeline on a slice of the public set,
+over a two-article copy of the knowledge base (indexed once for the module), then resume and compare.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+ARTICLES = ("mfa-device-registration-denied", "malformed-policy-document")
+QUESTIONS = ("mfa-device-registration-denied-ja-1", "mfa-device-registration-denied-en-1",
+             "malformed-policy-document-ja-1", "malformed-policy-document-en-1", "out-of-scope-ja-7",
+             "out-of-scope-en-4")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A two-article kb, a six-question dataset (two out of scope) and a data directory shared by the module."""
+    root = tmp_path_factory.mktemp("eval-e2e")
+    for lang in ("ja", "en"):
+        (root / "kb" / lang).mkdir(parents=True)
+        for article in ARTICLES:
+            shutil.copy(REPO / "kb" / lang / f"{article}.md", root / "kb" / lang / f"{article}.md")
+    lines = [json.loads(line) for part in sorted((REPO / "eval" / "datasets" / "parts").glob("*.jsonl"))
+             for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
+    chosen = [x for x in lines if x["id"] in QUESTIONS]
+    (root / "slice.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in chosen),
+                                      encoding="utf-8")
+    yield root
+
+
+@pytest.fixture
+def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KB_ASSISTANT_KB_DIR", str(workspace / "kb"))
+    monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(workspace / "data"))
+    return workspace
+
+
+def _eval(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["eval", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_eval_deterministic_then_resume_then_compare(env: Path) -> None:
+    gates = env / "gates.toml"
+    gates.write_text('[min]\n"language.match" = 1.0\n"scope.recall" = 1.0\n[max]\n"run.error_rate" = 0\n',
+                     encoding="utf-8")
+    run = env / "run"
+    code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
+                           "--thresholds", str(gates), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert out.count("\n") == 1  # one document on stdout, the progress bar went to stderr
+    assert summary["questions"] == 6 and summary["errors"] == 0
+    assert summary["by_lang"]["ja"]["n"] == 3 and summary["by_lang"]["en"]["n"] == 3
+    metrics = summary["metrics"]
+    assert metrics["language.match"] == 1.0
+    assert metrics["scope.recall"] == 1.0  # both out-of-scope questions refused
+    assert metrics["retrieval.hit_at_1"] == 1.0
+    assert metrics["diagnoses.decision"] == 1.0  # the founding MFA question: explicit deny, then implicit
+    assert metrics["latency.retrieval.p50_ms"] > 0
+    assert summary["thresholds"] == {"source": str(gates), "ok": True, "violations": [], "skipped": []}
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    assert config["system"]["status"]["index"]["articles"] == 2
+    assert config["settings"]["kb_dir"] == str(env / "kb") and "openai_api_key" not in config["settings"]
+    assert {p.name for p in run.iterdir()} >= {"results.jsonl", "summary.json", "report.md", "report.html"}
+
+    # the same --out again: nothing left to answer
+    code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
+                           "--thresholds", str(gates), "--json")
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["run"]["resumed"] is True and again["run"]["answered_now"] == 0
+    assert again["metrics"] == summary["metrics"] | {k: v for k, v in again["metrics"].items()
+                                                      if k.startswith("latency.")}
+
+    # a stricter gate fails the run with exit 1, and a comparison of a run with itself passes
+    strict = env / "strict.toml"
+    strict.write_text('[min]\n"key_facts.complete" = 1.01\n', encoding="utf-8")
+    code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
+                           "--thresholds", str(strict))
+    assert code == 1 and "below threshold: key_facts.complete" in err and "report:" in out
+    assert CliRunner().invoke(app, ["eval", "compare", str(run), str(run), "--thresholds", str(gates)]).exit_code == 0
+
+
+def test_usage_errors_exit_2(env: Path) -> None:
+    code, _, err = _eval("--mode", "creative", "--dataset", str(env / "slice.jsonl"))
+    assert code == 2 and "unknown mode 'creative'" in err
+    code, _, err = _eval("--dataset", str(env / "missing.jsonl"))
+    assert code == 2 and "dataset not found" in err
+    code, _, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--judge")
+    assert code == 2 and "KB_ASSISTANT_JUDGE_MODEL" in err
