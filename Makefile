@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: ui test lint install
+.PHONY: ui test lint install browser eval
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,10 +17,22 @@ install: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/kb-assistant ui
 
+# The browser tests drive Debian's Chromium (never a downloaded build); CJK fonts for the screenshots.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy assistant
+	MYPYPATH=ui $(BIN)/mypy ui/app.py ui/kbui ui/views
 	$(BIN)/kb-assistant kb lint
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/pytest -q
+
+# The answer-quality gate: the public set in deterministic mode; exit 1 below eval/thresholds.toml.
+eval: $(STAMP)
+	$(BIN)/kb-assistant eval --mode deterministic

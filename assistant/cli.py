@@ -312,8 +312,10 @@ app.add_typer(eval_app, name="eval")
 
 
 def _eval_progress() -> Any:
-    """A progress bar on stderr for the evaluation phases: yields ``update(phase, done, total)``."""
+    """One progress bar on stderr for the index build and the evaluation phases: yields the callbacks
+    ``index(done, total)`` and ``phase(name, done, total)``."""
     from contextlib import contextmanager
+    from types import SimpleNamespace
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -323,7 +325,12 @@ def _eval_progress() -> Any:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("starting", total=None)
-            yield lambda phase, done, total: progress.update(task, description=phase, completed=done, total=total)
+
+            def phase(name: str, done: int, total: int) -> None:
+                progress.update(task, description=name, completed=done, total=total)
+
+            yield SimpleNamespace(index=lambda done, total: phase("building the index (chunks)", done, total),
+                                  phase=phase)
 
     return bar()
 
@@ -336,8 +343,8 @@ def eval_command(
     out: Path | None = typer.Option(None, "--out", help="Run directory; an existing run there is resumed "
                                     "(default: a new directory under eval/runs/)."),
     mode: str = typer.Option("auto", "--mode", help="auto|deterministic|llm|retrieval (retrieval: search only)."),
-    concurrency: int | None = typer.Option(None, "--concurrency", "-j", help="Questions answered at once "
-                                           "(threads; default 4 with a model, else 1)."),
+    concurrency: int = typer.Option(4, "--concurrency", "-j", help="Questions answered at once (threads; "
+                                    "-j 1 for latency figures free of contention)."),
     thresholds: Path | None = typer.Option(None, "--thresholds", help="Thresholds file (default "
                                            "eval/thresholds.toml)."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N questions."),
@@ -355,11 +362,11 @@ def eval_command(
     from assistant.evaluation.summary import METRICS
 
     def run() -> int:
-        with _progress("building the index") as index_update, _eval_progress() as update:
+        with _eval_progress() as bar:
             result = evaluate_from_settings(_settings(), os.environ, dataset=dataset, out=out, mode=mode,
                                             concurrency=concurrency, thresholds=thresholds, limit=limit,
-                                            judge=judge, judge_repeats=judge_repeats, progress=update,
-                                            index_progress=index_update)
+                                            judge=judge, judge_repeats=judge_repeats, progress=bar.phase,
+                                            index_progress=bar.index)
         summary = result.summary
         if as_json:
             _emit(summary)
@@ -401,7 +408,8 @@ def eval_compare(
             if not comparison.same_dataset:
                 typer.echo("note: the runs used different datasets", err=True)
             for d in comparison.deltas:
-                flag = " REGRESSED" if d.regressed else " improved" if d.improved else ""
+                worse, better = (" REGRESSED", " improved") if d.gated else (" worse", " better")
+                flag = worse if d.regressed else better if d.improved else ""
                 gate = f" (gated, tolerance {d.tolerance:g})" if d.gated and d.tolerance is not None else ""
                 a, b = ("–" if v is None else f"{v:.4g}" for v in (d.a, d.b))
                 delta = "" if d.delta is None else f"{d.delta:+.4g}"
@@ -432,6 +440,62 @@ def eval_list(as_json: bool = typer.Option(False, "--json", help="JSON Lines, on
             typer.echo(f"{info.name}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
 
 
+# --- chat front end and its feedback ------------------------------------------------------------
+
+_UI_APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+
+
+@app.command("ui")
+def ui_command(
+    port: int = typer.Option(8501, "--port", help="TCP port."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+) -> None:
+    """Streamlit chat front end (headless, no usage statistics)."""
+    import os
+
+    if not 0 < port < 65536:
+        _fail(f"--port must be 1-65535, got {port}")
+    if not _UI_APP.is_file():
+        _fail(f"the UI is not installed: '{_UI_APP}' is missing (hint: install from the checkout: pip install -e .)")
+    command = [sys.executable, "-m", "streamlit", "run", str(_UI_APP), "--server.headless", "true",
+               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+               "--client.toolbarMode", "minimal"]
+    typer.echo(f"kb-assistant ui: http://{host}:{port}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)  # the server replaces this process: signals reach it directly
+
+
+feedback_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Feedback given in the chat UI.")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+    raw: bool = typer.Option(False, "--raw", help="Every stored row (thumbs up and down, comments) as JSON Lines."),
+) -> None:
+    """Thumbs-up answers as an evaluation dataset (JSON Lines, eval/datasets/README.md)."""
+    from assistant.feedback import FeedbackStore
+
+    def run() -> int:
+        store = FeedbackStore.from_settings(_settings())
+        lines = [e.to_json() for e in store.entries()] if raw else store.dataset()
+        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                out.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                _fail(f"cannot write '{out}': {exc.strerror or exc}")
+        typer.echo(f"{len(lines)} {'rows' if raw else 'questions'} exported from {store.path}", err=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
 # --- retrieval commands -------------------------------------------------------------------------
 
 
@@ -446,9 +510,20 @@ def _progress(label: str) -> Any:
     def bar() -> Any:
         columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                    TimeRemainingColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task(label, total=None)
-            yield lambda done, total: progress.update(task, completed=done, total=total)
+        progress = Progress(*columns, console=Console(stderr=True), transient=True)
+        task: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not task:  # shown only once there is work: a no-op ingest prints nothing
+                progress.start()
+                task.append(progress.add_task(label, total=total))
+            progress.update(task[0], completed=done, total=total)
+
+        try:
+            yield update
+        finally:
+            if task:
+                progress.stop()
 
     return bar()
 
@@ -464,8 +539,12 @@ def ingest_command(
     from assistant.retrieval import Retriever
 
     def run() -> int:
-        with Retriever(_settings()) as retriever, _progress("embedding") as update:
-            report = retriever.ingest(rebuild=rebuild, progress=update)
+        try:
+            with Retriever(_settings()) as retriever, _progress("embedding") as update:
+                report = retriever.ingest(rebuild=rebuild, progress=update)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: the previous index is unchanged", err=True)
+            return 130
         if as_json:
             _emit(asdict(report))
         else:
