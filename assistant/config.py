@@ -29,6 +29,12 @@ class Settings:
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 30.0
     api_token: str | None = None
+    embedding_cache_path: Path | None = None
+
+    @property
+    def embedding_cache(self) -> Path:
+        """Where document vectors are cached (default: inside the data directory)."""
+        return self.embedding_cache_path or self.data_dir / "embedding-cache.sqlite3"
 
     @property
     def llm_enabled(self) -> bool:
@@ -50,4 +56,6 @@ class Settings:
             llm_model=env.get("KB_ASSISTANT_LLM_MODEL", "gpt-4o-mini"),
             llm_timeout_s=float(env.get("KB_ASSISTANT_LLM_TIMEOUT", "30")),
             api_token=env.get("KB_ASSISTANT_API_TOKEN") or None,
+            embedding_cache_path=Path(env["KB_ASSISTANT_EMBEDDING_CACHE"]) if env.get(
+                "KB_ASSISTANT_EMBEDDING_CACHE") else None,
         )

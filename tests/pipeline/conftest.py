@@ -21,9 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def index_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def index_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Settings:
     """Settings on the real knowledge base with one data directory for the whole session."""
-    return Settings(kb_dir=REPO / "kb", data_dir=tmp_path_factory.mktemp("pipeline-data"))
+    return Settings(kb_dir=REPO / "kb", data_dir=tmp_path_factory.mktemp("pipeline-data"),
+                    embedding_cache_path=embedding_cache)
 
 
 @pytest.fixture(scope="session")

@@ -76,17 +76,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def ui_environment(data_dir: Path) -> dict[str, str]:
+def ui_environment(data_dir: Path, embedding_cache: Path | None = None) -> dict[str, str]:
     """The process environment without keys or proxies (deterministic mode), data in ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(KB_ASSISTANT_DATA_DIR=str(data_dir), KB_ASSISTANT_KB_DIR=str(REPO / "kb"), ANONYMIZED_TELEMETRY="False")
+    if embedding_cache is not None:
+        env["KB_ASSISTANT_EMBEDDING_CACHE"] = str(embedding_cache)
     return env
 
 
-def build_index(data_dir: Path, timeout: float = 1800) -> None:
+def build_index(data_dir: Path, embedding_cache: Path | None = None, timeout: float = 1800) -> None:
     """Index the real knowledge base into ``data_dir`` (incremental: fast when it is up to date)."""
-    result = subprocess.run([CLI, "ingest"], env=ui_environment(data_dir), capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run([CLI, "ingest"], env=ui_environment(data_dir, embedding_cache), capture_output=True,
+                            text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"kb-assistant ingest failed: {result.stderr[-2000:]}")
 

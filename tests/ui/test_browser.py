@@ -24,12 +24,13 @@ INVALID_POLICY = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           embedding_cache: Path) -> Iterator[UiServer]:
     """The UI on a free loopback port, over a copy of the real knowledge base's index."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run 'make test' (it installs Debian's chromium)")
     cached = Path(request.config.cache.mkdir("ui-browser-index"))  # kept between runs; ingest is incremental
-    build_index(cached)
+    build_index(cached, embedding_cache)
     data = copy_data(cached, tmp_path_factory.mktemp("ui-data"))
     with UiServer(data, ARTIFACTS / "ui-server.log") as running:
         yield running
