@@ -21,6 +21,7 @@ _DECISION = {
     "en": {"ExplicitlyDenied": "explicit deny", "ImplicitlyDenied": "implicit deny (nothing allows it)",
            "Allowed": "allowed"},
 }
+_ARN = re.compile(r"(arn:[^\s,()`]+[^\s,()`.。、])")  # in code spans, so Markdown leaves ${…} and * alone
 _RESOLUTION = {"ja": "どう対応すればいいの?", "en": "Resolution"}
 _POLICY_IN_ARTICLE = {"ja": "(ポリシーの例は参考記事を参照してください)",
                       "en": "(see the policy example in the article)"}
@@ -103,7 +104,7 @@ def _diagnosis_lines(diagnoses: Sequence[Diagnosis], lang: str) -> list[str]:
         lines.append(head)
         explanation = item["explanation_ja"] if lang == "ja" else item["explanation"]
         if explanation:
-            lines.append(f"  - {explanation}")
+            lines.append("  - " + _ARN.sub(r"`\1`", explanation))
         elif lang == "ja":
             lines.append("  - ポリシーが貼り付けられていないため、原因のステートメントまでは特定できません。")
         else:
@@ -159,7 +160,7 @@ def compose_answer(lang: str, diagnoses: Sequence[Diagnosis], fix: Fix | None, n
             text += (f" resolves {', '.join(candidate.resolves)}" if candidate.resolves else " resolves none of the "
                      "errors")
             text += (f" but not {', '.join(candidate.misses)}." if candidate.misses and candidate.resolves else ".")
-        parts.append(text)
+        parts.append(_ARN.sub(r"`\1`", text))
     if fix is not None:
         parts.append("## 修正案 (チェッカーで検証済み)" if ja else "## Fix (verified by the checker)")
         parts.append("次のポリシーで、上記のエラーがすべて解消されることをポリシーチェッカーで確認しました。" if ja else
@@ -173,7 +174,7 @@ def compose_answer(lang: str, diagnoses: Sequence[Diagnosis], fix: Fix | None, n
             shown = ", ".join(f"`{a}`" for a in actions[:8]) + (" …" if len(actions) > 8 else "")
             parts.append(f"この変更で新たに許可される操作: {shown}" if ja else f"This change also allows: {shown}")
     for note in notes:
-        parts.append(f"- {note}")
+        parts.append("- " + _ARN.sub(r"`\1`", note))
     if articles:
         top = articles[0]
         parts.append("## 対応方法 (ナレッジベースより)" if ja else "## What to do (from the knowledge base)")
