@@ -1,10 +1,11 @@
 """Incremental, atomic ingestion of the knowledge base into the vector index.
 
-Each article file has a content hash (its front matter and body, plus the chunker and tokenizer
-versions). An ingest copies the vectors of unchanged articles from the live generation, embeds only
-new and changed ones, leaves deleted ones out, and publishes the new generation with one pointer
+Each article file has a content hash (its front matter and body, plus the chunker version). An
+ingest copies the vectors of unchanged articles from the live generation, embeds only new and
+changed ones, leaves deleted ones out, and publishes the new generation with one pointer
 switch: a crash or Ctrl-C before that switch leaves the previous index whole and queryable (the
-half-built generation is dropped). One writer at a time: the store's lock.
+half-built generation is dropped). One writer at a time: the store's lock. A new tokenizer (say
+another Sudachi split mode) re-tokenizes the copied chunks without re-embedding them.
 """
 
 from __future__ import annotations
@@ -44,19 +45,29 @@ class IngestReport:
     seconds: float
 
 
-def article_hash(article: Article, tokenizer_signature: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """Content hash of one article file as the index sees it."""
+def article_hash(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Content hash of one article file as the index sees it (what decides re-embedding)."""
     payload = json.dumps({"meta": dict(article.meta), "body": article.body, "chunker": CHUNKER_VERSION,
-                          "max_chars": max_chars, "terms": tokenizer_signature},
+                          "max_chars": max_chars},
                          sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def chunk_metadata(chunk: Chunk, digest: str, terms: Sequence[str]) -> dict[str, str | int]:
+def chunk_metadata(chunk: Chunk, digest: str, terms: Sequence[str], terms_signature: str) -> dict[str, str | int]:
     """The flat metadata stored with a chunk (``terms`` feed BM25 without re-tokenizing)."""
     return {"article_id": chunk.article_id, "lang": chunk.lang, "title": chunk.title,
             "section": chunk.section, "position": chunk.position, "article_key": chunk.article_key,
-            "article_hash": digest, "terms": " ".join(terms)}
+            "article_hash": digest, "terms": " ".join(terms), "terms_signature": terms_signature}
+
+
+def _retokenized(record: Record, tokenizer: Tokenizer) -> Record:
+    """A copied chunk whose lexical terms came from another tokenizer: same vector, new terms."""
+    if record.metadata.get("terms_signature") == tokenizer.signature:
+        return record
+    metadata = dict(record.metadata)
+    metadata["terms"] = " ".join(tokenizer.terms(record.text))
+    metadata["terms_signature"] = tokenizer.signature
+    return Record(record.id, record.text, metadata, record.embedding)
 
 
 def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer, *, rebuild: bool = False,
@@ -67,16 +78,18 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
     with store.lock():
         current = store.current(check=not rebuild)
         old: dict[str, str] = {}
+        retokenize = False
         if current is not None and not rebuild:
             for record in store.records(current):
                 meta = record.metadata
                 old[str(meta.get("article_key", ""))] = str(meta.get("article_hash", ""))
-        new = {f"{a.lang}/{a.id}": (a, article_hash(a, tokenizer.signature, max_chars)) for a in articles}
+                retokenize = retokenize or meta.get("terms_signature") != tokenizer.signature
+        new = {f"{a.lang}/{a.id}": (a, article_hash(a, max_chars)) for a in articles}
         unchanged = {key for key, (_, digest) in new.items() if old.get(key) == digest}
         added = tuple(sorted(key for key in new if key not in old))
         changed = tuple(sorted(key for key in new if key in old and key not in unchanged))
         removed = tuple(sorted(key for key in old if key not in new))
-        if current is not None and not rebuild and not (added or changed or removed):
+        if current is not None and not rebuild and not (added or changed or removed or retokenize):
             count = store.count(current)
             return IngestReport(current.name, False, len(new), (), (), (), len(unchanged), count, 0,
                                 time.perf_counter() - started)
@@ -90,7 +103,7 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
                 keep: list[Record] = []
                 for record in store.records(current, embeddings=True):
                     if record.metadata.get("article_key") in unchanged:
-                        keep.append(record)
+                        keep.append(_retokenized(record, tokenizer))
                     if len(keep) >= store.max_batch:
                         writer.add_records(keep)
                         copied += len(keep)
@@ -103,7 +116,8 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
             for start in range(0, total, batch_size):
                 batch = fresh[start : start + batch_size]
                 writer.add_texts([c.id for c, _ in batch], [c.text for c, _ in batch],
-                                 [chunk_metadata(c, d, tokenizer.terms(c.text)) for c, d in batch],
+                                 [chunk_metadata(c, d, tokenizer.terms(c.text), tokenizer.signature)
+                                  for c, d in batch],
                                  embed_texts=[c.dense or c.text for c, _ in batch])
                 if progress is not None:
                     progress(min(start + batch_size, total), total)

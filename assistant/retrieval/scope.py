@@ -48,7 +48,7 @@ class ScopeSignals:
 class ScopeRule:
     """In scope when the nearest chunk is very close, or fairly close with enough lexical coverage."""
 
-    dense_high: float = 0.88
+    dense_high: float = 0.885
     dense_low: float = 0.80
     min_coverage: float = 0.35
 

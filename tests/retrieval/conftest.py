@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.adapters.chroma_server import ChromaServer
 from assistant.adapters.embeddings import E5Embeddings
+from assistant.adapters.vectorstore import close_chroma_client
 from assistant.config import Settings
 from assistant.retrieval.lexical import Tokenizer
 
@@ -51,15 +52,19 @@ _BUCKET_POLICY = """\
 ARTICLES: dict[tuple[str, str], dict[str, Any]] = {
     ("mfa-device-registration-denied", "ja"): {
         "title": "IAM ユーザーで仮想 MFA デバイスを登録しようとするとエラーになる",
-        "summary": "古い自己管理ポリシーが iam:ListVirtualMFADevices を拒否しているため、MFA デバイスを登録できません。",
+        "summary": "古い自己管理ポリシーが iam:ListVirtualMFADevices を拒否しているため、"
+                   "MFA デバイスを登録できません。",
         "errors": ["User: arn:aws:iam::123456789012:user/IAM-MFA is not authorized to perform: "
                    "iam:ListVirtualMFADevices on resource: arn:aws:iam::123456789012:mfa/ with an explicit "
                    "deny in an identity-based policy"],
         "sections": [
-            ("困っていること", "新しい IAM ユーザーでコンソールにサインインし、仮想 MFA デバイスを登録しようとするとエラーになります。"),
-            ("原因", "ポリシーの Deny ステートメントが NotAction と BoolIfExists 条件で、MFA なしのリクエストを拒否しています。\n\n"
+            ("困っていること", "新しい IAM ユーザーでコンソールにサインインし、"
+                               "仮想 MFA デバイスを登録しようとするとエラーになります。"),
+            ("原因", "ポリシーの Deny ステートメントが NotAction と BoolIfExists 条件で、"
+                     "MFA なしのリクエストを拒否しています。\n\n"
                      f"```json name=before\n{_MFA_POLICY}\n```"),
-            ("どう対応すればいいの?", "AWS ドキュメントの最新のポリシー例に置き換え、NotAction に iam:ListVirtualMFADevices を追加してください。"),
+            ("どう対応すればいいの?", "AWS ドキュメントの最新のポリシー例に置き換え、"
+                                    "NotAction に iam:ListVirtualMFADevices を追加してください。"),
         ],
     },
     ("mfa-device-registration-denied", "en"): {
@@ -81,7 +86,8 @@ ARTICLES: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "インスタンスプロファイルのロールを渡す権限 iam:PassRole がないため、EC2 の起動に失敗します。",
         "errors": ["is not authorized to perform: iam:PassRole"],
         "sections": [
-            ("困っていること", "EC2 インスタンスを起動するときに IAM ロールを指定すると、権限がないというエラーで失敗します。"),
+            ("困っていること", "EC2 インスタンスを起動するときに IAM ロールを指定すると、"
+                               "権限がないというエラーで失敗します。"),
             ("どう対応すればいいの?", "起動する人のポリシーで、渡すロールに対する iam:PassRole を許可します。\n\n"
                                    f"```json name=after\n{_PASSROLE_POLICY}\n```"),
         ],
@@ -98,10 +104,12 @@ ARTICLES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("s3-cross-account-bucket-policy", "ja"): {
         "title": "別アカウントの S3 バケットのオブジェクトを読めない",
-        "summary": "クロスアカウントでは、バケットポリシーと呼び出し側の IAM ポリシーの両方で s3:GetObject の許可が必要です。",
+        "summary": "クロスアカウントでは、バケットポリシーと呼び出し側の IAM ポリシーの両方で"
+                   " s3:GetObject の許可が必要です。",
         "errors": ["AccessDenied"],
         "sections": [
-            ("困っていること", "別の AWS アカウントの S3 バケットからファイルをダウンロードしようとすると AccessDenied になります。"),
+            ("困っていること", "別の AWS アカウントの S3 バケットからファイルをダウンロードしようとすると"
+                               " AccessDenied になります。"),
             ("どう対応すればいいの?", "バケット所有者がバケットポリシーで相手のアカウントを許可します。\n\n"
                                    f"```json name=after type=resource\n{_BUCKET_POLICY}\n```"),
         ],
@@ -212,7 +220,7 @@ def _wipe(server: ChromaServer) -> None:
         for collection in client.list_collections():
             client.delete_collection(collection.name)
     finally:
-        client.close()
+        close_chroma_client(client)
 
 
 @pytest.fixture(params=["embedded", "server"])
