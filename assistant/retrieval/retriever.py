@@ -45,7 +45,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     article_weight: float = 0.5
     split_mode: str = "B"
-    dense_query_chars: int = 600  # a pasted policy adds little meaning but costs model time
+    dense_query_chars: int = 300  # a pasted policy adds little meaning but costs model time
     scope: ScopeRule = field(default_factory=ScopeRule)
     build_wait_s: float = 600.0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import ARTICLES, dedent, write_kb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from retrieval_support import ARTICLES, dedent, write_kb
 
 from assistant.adapters.articles import load_articles, parse_article
 from assistant.retrieval.chunking import Chunk, chunk_article, split_units

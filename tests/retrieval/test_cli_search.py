@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import MemoEmbeddings
+from retrieval_support import MemoEmbeddings
 from typer.testing import CliRunner
 
 from assistant.cli import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import ARTICLES, CountingEmbeddings, MemoEmbeddings, write_kb
+from retrieval_support import ARTICLES, CountingEmbeddings, MemoEmbeddings, write_kb
 
 from assistant.adapters.articles import load_articles
 from assistant.adapters.vectorstore import VectorStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import MemoEmbeddings
+from retrieval_support import MemoEmbeddings
 
 from assistant.config import Settings
 from assistant.retrieval import Retriever, search_document
