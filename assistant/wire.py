@@ -80,8 +80,8 @@ def proposal_json(proposal: Proposal, originals: Sequence[Any], catalog: Catalog
         "verified": proposal.verified,
         "changes": list(proposal.changes),
         "notes": list(proposal.notes),
-        "resolves": [f"{r.before.request.action} on {r.before.request.resource or '*'}"
-                     for r in (verification.resolutions if verification else ()) if r.resolved],
+        "resolves": [r.before.request.label for r in (verification.resolutions if verification else ())
+                     if r.resolved],
         "newly_granted": list(verification.newly_granted) if verification else [],
         "findings": [finding_json(f) for f in findings if (f.code, f.message) not in original],
     }

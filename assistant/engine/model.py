@@ -140,3 +140,8 @@ class Request:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     resource_account: str | None = None
     wildcard_only_action: bool = False
+
+    @property
+    def label(self) -> str:
+        """``action on resource``: how answers name a request a fix resolves."""
+        return f"{self.action} on {self.resource or '*'}"

@@ -81,10 +81,6 @@ class _Grounds:
     in_scope: bool
 
 
-def _label(request: Request) -> str:
-    return f"{request.action} on {request.resource or '*'}"
-
-
 class Assistant:
     """The pipeline, holding only read-only shared resources (catalog, retriever, articles, model)."""
 
@@ -150,8 +146,8 @@ class Assistant:
             if candidate is None or not denied:
                 continue
             verification = verify_fix(policy_set, PolicySet(identity=(candidate,)), denied, self.catalog)
-            resolves = tuple(_label(r.before.request) for r in verification.resolutions if r.resolved)
-            misses = tuple(_label(r.before.request) for r in verification.resolutions if not r.resolved)
+            resolves = tuple(r.before.request.label for r in verification.resolutions if r.resolved)
+            misses = tuple(r.before.request.label for r in verification.resolutions if not r.resolved)
             label = f"ポリシー {number}" if question.lang == "ja" else f"policy {number}"
             candidates.append(CandidateCheck(label, resolves, misses, pasted.policy is None))
             candidate_entries.append({
@@ -171,7 +167,7 @@ class Assistant:
                 policy, original = changed[0] if changed else (proposal.candidates[0], attached[0].value)
                 fix = Fix(policy, original, proposal.changes, proposal.verification.newly_granted)
                 fix_entry = {"source": "suggested", "json": policy, "valid": True, "verified": True,
-                             "resolves": [_label(r.before.request) for r in proposal.verification.resolutions],
+                             "resolves": [r.before.request.label for r in proposal.verification.resolutions],
                              "findings": [], "changes": list(proposal.changes),
                              "newly_granted": list(proposal.verification.newly_granted)}
         timings["analysis"] += (time.perf_counter() - started) * 1000

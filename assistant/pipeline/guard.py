@@ -48,8 +48,7 @@ def inspect_policies(text: str, catalog: Catalog, original: PolicySet, denied: S
             candidate = PolicySet(identity=(checked.policy,), boundaries=original.boundaries,
                                   session=original.session, resource=original.resource)
             verification = verify_fix(original, candidate, denied, catalog)
-            resolves = [f"{r.before.request.action} on {r.before.request.resource or '*'}"
-                        for r in verification.resolutions if r.resolved]
+            resolves = [r.before.request.label for r in verification.resolutions if r.resolved]
             verified = verification.resolves_all and not errors and not loose
             missed = [f"{r.before.request.action}" for r in verification.resolutions if not r.resolved]
             if missed:
