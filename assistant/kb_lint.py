@@ -29,14 +29,21 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "id": str, "lang": str, "title": str, "summary": str, "tags": list, "errors": list, "related": list,
              "references": list, "updated": (str, datetime.date)}
-_OPTIONAL: dict[str, type] = {"scenarios": list}
-_HEADINGS = {"ja": ("困っていること", "どう対応すればいいの?"), "en": ("Problem", "Resolution")}
+_ANSWER_READY: dict[str, type] = {"answer": str, "faq": list}
+_OPTIONAL: dict[str, type] = {"scenarios": list, "fix": dict}
+# The required sections in order: the problem (the article's example), the cause, the fix as steps.
+_HEADINGS = {"ja": ("困っていること", "原因", "どう対応すればいいの?"), "en": ("Problem", "Why", "Resolution")}
+_FAQ_RANGE = (4, 8)
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$|[)）」』])")
+_SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+_SLOT_KINDS = {"account", "user", "role", "bucket", "region", "arn", "action", "name", "string"}
+_SLOT_KEYS = {"kind", "sample", "default"}
 _REFERENCE = re.compile(r"^https://([a-z0-9-]+\.)*(aws\.amazon\.com|amazonaws\.com|amazon\.com|repost\.aws)/")
 _SCENARIO_KEYS = {"name", "request", "expect"}
 _EXPECT_KEYS = {"identity_policies", "permission_boundaries", "session_policy", "resource_policy", "scps", "rcps",
                 "vpc_endpoint_policies", "decision", "message"}
 _REQUEST_KEYS = {"principal", "action", "resource", "resource_account", "context", "wildcard_only_action"}
-_BLOCK_WORDS = {"invalid", "fragment", "not-policy"}
+_BLOCK_WORDS = {"invalid", "fragment", "not-policy", "template"}
 _BLOCK_ATTRS = {"name", "type", "expect"}
 _DENIED = "is not authorized to perform"
 
@@ -71,13 +78,13 @@ class _ArticleLint:
 
     def front_matter(self, stem: str, folder: str) -> None:
         meta = self.article.meta
-        for field, kind in _REQUIRED.items():
+        for field, kind in (_REQUIRED | _ANSWER_READY).items():
             if field not in meta:
                 self.add(1, f"front matter: '{field}' is missing")
             elif not isinstance(meta[field], kind):
                 self.add(self.line_of(f"{field}:"), f"front matter: '{field}' has the wrong type")
         for field in meta:
-            if field not in _REQUIRED and field not in _OPTIONAL:
+            if field not in _REQUIRED and field not in _ANSWER_READY and field not in _OPTIONAL:
                 self.add(self.line_of(f"{field}:"), f"front matter: unknown field '{field}'")
         if self.article.id != stem:
             self.add(self.line_of("id:"), f"id '{self.article.id}' differs from the file name '{stem}'")
@@ -101,12 +108,72 @@ class _ArticleLint:
         if expected is None:
             return
         headings = [s.heading for s in self.article.sections if s.heading]
-        problem, resolution = expected
-        in_order = headings[:1] == [problem] and resolution in headings[1:]
-        if not in_order:
+        positions = [headings.index(h) if h in headings else -1 for h in expected]
+        if headings[:1] != [expected[0]] or -1 in positions or positions != sorted(positions):
             line = self.article.sections[0].line if self.article.sections else 1
-            self.add(line, f"the body must open with '## {problem}' and have '## {resolution}' after it "
-                           f"(found {', '.join(repr(h) for h in headings[:3]) or 'no sections'})")
+            wanted = ", ".join(f"'## {h}'" for h in expected)
+            self.add(line, f"the body must have {wanted} in this order, the first one opening it "
+                           f"(found {', '.join(repr(h) for h in headings[:4]) or 'no sections'})")
+
+    def answer_parts(self) -> None:
+        """The direct answer and the FAQ: whole sentences the composer can quote as they are."""
+        meta = self.article.meta
+        answer = meta.get("answer")
+        if isinstance(answer, str):
+            count = len(_SENTENCE_END.findall(answer.strip()))
+            if not 1 <= count <= 3 or not _SENTENCE_END.search(answer.strip()[-1:] + " "):
+                self.add(self.line_of("answer:"), f"answer: 1–3 whole sentences ending in a full stop (found {count})")
+        faq = meta.get("faq")
+        if not isinstance(faq, list):
+            return
+        low, high = _FAQ_RANGE
+        if not low <= len(faq) <= high:
+            self.add(self.line_of("faq:"), f"faq: {low}–{high} entries (found {len(faq)})")
+        for number, entry in enumerate(faq, start=1):
+            if not isinstance(entry, dict) or set(entry) != {"q", "a"} or not all(
+                    isinstance(entry[k], str) and entry[k].strip() for k in ("q", "a")):
+                self.add(self.line_of("faq:"), f"faq entry {number}: needs exactly 'q' and 'a', both text")
+                continue
+            if not entry["q"].rstrip().endswith(("?", "？")):
+                self.add(self.line_of(entry["q"][:30]), f"faq entry {number}: 'q' is not a question")
+            if not _SENTENCE_END.search(entry["a"].strip()[-1:] + " "):
+                self.add(self.line_of(entry["a"][:30]), f"faq entry {number}: 'a' does not end a sentence")
+
+    def fix(self) -> None:
+        """The canonical fix: a template block whose slots are declared, used, and fill to a sound policy."""
+        fix = self.article.meta.get("fix")
+        if not isinstance(fix, dict):
+            return
+        line = self.line_of("fix:")
+        name = fix.get("policy")
+        block = next((b for b in self.article.blocks if b.attrs.get("name") == name and b.lang == "json"), None)
+        if block is None:
+            self.add(line, f"fix: 'policy' must name a ```json block (found {name!r})")
+            return
+        slots = fix.get("slots") or {}
+        if not isinstance(slots, dict):
+            self.add(line, "fix: 'slots' must be a mapping of slot names")
+            return
+        for slot, spec in slots.items():
+            if not isinstance(spec, dict) or set(spec) - _SLOT_KEYS or not isinstance(spec.get("sample"), str):
+                self.add(self.line_of(f"{slot}:", line), f"fix slot '{slot}': needs a text 'sample' "
+                                                        f"(keys: {', '.join(sorted(_SLOT_KEYS))})")
+            elif spec.get("kind", "string") not in _SLOT_KINDS:
+                self.add(self.line_of(f"{slot}:", line), f"fix slot '{slot}': unknown kind '{spec.get('kind')}'")
+        used = set(_SLOT.findall(block.text))
+        for slot in sorted(used - set(slots)):
+            self.add(block.line - 1, f"fix: marker '{{{{{slot}}}}}' is not a declared slot")
+        for slot in sorted(set(slots) - used):
+            self.add(line, f"fix: slot '{slot}' is declared but the block never uses it")
+        if used and "template" not in block.flags:
+            self.add(block.line - 1, "fix: a block with {{slot}} markers must be marked 'template'")
+        value = self.policies.get(str(name))
+        if value is not None and "invalid" not in block.flags:
+            policy_type = PolicyType(block.attrs.get("type", "identity"))
+            checked = check_text(json.dumps(value), policy_type, self.catalog)[0]
+            for item in checked.findings:
+                if item.severity is Severity.SECURITY_WARNING:
+                    self.add(block.line - 1, f"fix: the canonical fix has {item.code}: {item.message}")
 
     def block(self, block: CodeBlock) -> None:
         for word in block.flags - _BLOCK_WORDS:
@@ -124,7 +191,7 @@ class _ArticleLint:
         except ValueError:
             self.add(block.line - 1, f"unknown policy type '{block.attrs['type']}'")
             return
-        results = check_text(block.text, policy_type, self.catalog)
+        results = check_text(self.filled(block), policy_type, self.catalog)
         checked = results[0]
         errors = [f for f in checked.findings if f.severity is Severity.ERROR]
         if "invalid" in block.flags:
@@ -148,6 +215,15 @@ class _ArticleLint:
             if value is None:
                 self.add(block.line - 1, f"block '{name}' cannot be read as a policy, even repaired")
             self.policies[name] = value
+
+    def filled(self, block: CodeBlock) -> str:
+        """A template block with every declared slot replaced by its sample (other blocks as they are)."""
+        if "template" not in block.flags:
+            return block.text
+        fix = self.article.meta.get("fix")
+        slots = fix.get("slots") if isinstance(fix, dict) else None
+        samples = {k: v["sample"] for k, v in (slots or {}).items() if isinstance(v, dict) and "sample" in v}
+        return _SLOT.sub(lambda m: str(samples.get(m.group(1), m.group(0))), block.text)
 
     def scenarios(self) -> set[str]:
         messages: set[str] = set()
@@ -217,9 +293,11 @@ class _ArticleLint:
     def run(self, stem: str, folder: str, ids: set[str]) -> list[LintProblem]:
         self.front_matter(stem, folder)
         self.sections()
+        self.answer_parts()
         for block in self.article.blocks:
             if block.lang == "json":
                 self.block(block)
+        self.fix()
         messages = self.scenarios()
         for error in self.article.errors:
             if _DENIED in error and error not in messages:
