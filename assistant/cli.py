@@ -171,7 +171,7 @@ def _simulate_cases(path: str, as_json: bool) -> int:
 
 @app.command()
 def simulate(
-    cases: str | None = typer.Option(None, "--cases", help="Case file (JSON Lines, CONTRACTS.md)."),
+    cases: str | None = typer.Option(None, "--cases", help="Case file (JSON Lines, docs/interfaces.md)."),
     principal: str | None = typer.Option(None, "--principal"),
     action: str | None = typer.Option(None, "--action"),
     resource: str = typer.Option("", "--resource"),

@@ -1,4 +1,4 @@
-"""Wire shapes: the JSON documents of ../shared/CONTRACTS.md, built from engine values in one place.
+"""Wire shapes: the JSON documents of docs/interfaces.md, built from engine values in one place.
 
 The CLI and the HTTP API both print these; nothing else decides field names.
 """

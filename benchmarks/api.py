@@ -27,20 +27,18 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).parent / "kb-assistant")
-SEED = REPO.parent / "shared" / "seed" / "000_3f4f6a2581c2f094.txt"
+SEED = REPO / "examples" / "seed-mfa-ja.txt"
 
 
 def _questions() -> list[str]:
     parts = sorted((REPO / "eval" / "datasets" / "parts").glob("*.jsonl"))
     questions = [json.loads(line)["question"] for path in parts
                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if SEED.exists():
-        questions.insert(0, SEED.read_text(encoding="utf-8"))
-    return questions or ["MFA デバイスを登録できません"]
+    return [SEED.read_text(encoding="utf-8"), *questions]
 
 
 def _policies() -> list[Any]:
-    policies: list[Any] = [SEED.read_text(encoding="utf-8")] if SEED.exists() else []
+    policies: list[Any] = [SEED.read_text(encoding="utf-8")]
     for index in range(8):
         policies.append({"Version": "2012-10-17", "Statement": [
             {"Sid": f"S{index}", "Effect": "Allow",

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 
 from browser_support import REPO, UiServer, ask, build_index, copy_data, launch, load, new_page
 
-SEED = REPO.parent / "shared" / "seed" / "000_3f4f6a2581c2f094.txt"
+SEED = REPO / "examples" / "seed-mfa-ja.txt"
 
 
 def _row(label: str, values: list[float]) -> str:

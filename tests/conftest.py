@@ -1,15 +1,26 @@
-"""Shared fixtures: a clean environment for every test, and the real service catalog."""
+"""Shared fixtures: a clean environment for every test, and the real service catalog.
+
+Property tests are reproducible: the default Hypothesis profile is derandomized with no example
+database, so a run on a fresh clone tries exactly what CI tried. ``HYPOTHESIS_PROFILE=explore``
+searches with fresh randomness and remembers failures in ``.hypothesis/``.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from assistant.adapters.iam_catalog import IamDataCatalog
 
 REPO = Path(__file__).resolve().parent.parent
-SEED = REPO.parent / "shared" / "seed" / "000_3f4f6a2581c2f094.txt"
+SEED = REPO / "examples" / "seed-mfa-ja.txt"
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HTTP_PROXY", "HTTPS_PROXY",
             "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "CHROMA_HOST", "CHROMA_PORT",

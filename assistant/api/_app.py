@@ -250,7 +250,7 @@ def simulate(body: Annotated[dict[str, Any], Body()]) -> Any:
         return JSONResponse([case_line(case, f"cases[{i}]: ") for i, case in enumerate(cases)])
     line = case_line(body)
     if "error" in line:
-        raise UsageError(line["error"], hint="the case format is in CONTRACTS.md ('simulate --cases')")
+        raise UsageError(line["error"], hint="the case format is in docs/interfaces.md ('simulate --cases')")
     return JSONResponse(line)
 
 
@@ -337,7 +337,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         runtime.close()
 
     app = FastAPI(title="kb-assistant", version="1", lifespan=lifespan,
-                  description="Support assistant for AWS access problems (see CONTRACTS.md, 'HTTP API').")
+                  description="Support assistant for AWS access problems (see docs/interfaces.md, 'HTTP API').")
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_api_route("/v1/ask", ask, methods=["POST"])

@@ -1,4 +1,4 @@
-"""Reading a ``simulate --cases`` case (CONTRACTS.md) into a policy set and a request.
+"""Reading a ``simulate --cases`` case (docs/interfaces.md) into a policy set and a request.
 
 The case's context is complete: nothing is derived from the principal. Problems raise
 ``CaseError`` with a one-line reason; the caller reports it for that case and goes on.

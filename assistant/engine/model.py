@@ -1,6 +1,6 @@
 """The policy engine's values: policies, requests, findings and decisions, all immutable.
 
-Wire shapes (the JSON of ../shared/CONTRACTS.md) are built from these in ``assistant.wire``;
+Wire shapes (the JSON of docs/interfaces.md) are built from these in ``assistant.wire``;
 nothing here knows about JSON output, files or the network.
 """
 

@@ -1,4 +1,4 @@
-"""What a search returns, and its wire shape (the ``search --json`` document of CONTRACTS.md).
+"""What a search returns, and its wire shape (the ``search --json`` document of docs/interfaces.md).
 
 ``SearchResult`` is the seam the answer pipeline consumes; ``search_document`` is the one place a
 result becomes JSON, for the CLI, the API and the evaluation harness alike.
