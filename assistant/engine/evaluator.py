@@ -194,7 +194,8 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
             blocked.append(PolicyKind.RESOURCE)
         deciding += resource_allows
     else:
-        direct = bool(vias & {"wildcard", "user", "session", "not-principal"})
+        # a web-identity/SAML caller has no identity-based policy: the trust policy alone decides
+        direct = bool(vias & {"wildcard", "user", "session", "not-principal", "federated"})
         via_role = "role" in vias
         resource_needed = cross_account or (
             _resource_policy_required(request) and (policies.resource is not None or request.action.lower()
