@@ -1,0 +1,67 @@
+"""The reader-visible checks flag what a customer would notice, and stay quiet on a clean answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.evaluation.reader_checks import (
+    dangling_lines,
+    leaked_names,
+    placeholders,
+    sample_names,
+    wrong_language_lines,
+)
+
+CLEAN_JA = """## 回答
+
+`iam:ListVirtualMFADevices` を NotAction に追加してください。
+
+```json
+{"Version": "2012-10-17", "Statement": []}
+```
+
+変更点:
+- ステートメント `0987654321` の NotAction に `iam:ListVirtualMFADevices` を追加しました。
+
+参考: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html
+"""
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("修正後:\n(ポリシーの例は参考記事を参照してください)", ["参考記事を参照"]),
+    ("Fixed policy:\n(see the policy example in the article)", ["see the policy example in the article"]),
+    ('"Resource": "arn:aws:iam::<ACCOUNT_ID>:user/x"', ["<ACCOUNT_ID>"]),
+    ('"Resource": "arn:aws:s3:::{{bucket}}/*"', ["{{bucket}}"]),
+    (CLEAN_JA, []),
+])
+def test_placeholders(text: str, expected: list[str]) -> None:
+    assert placeholders(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Delete an old one first:\n\nArticles:\n- [policy-version-missing]", ["Delete an old one first:"]),
+    ("The policy allows it.\nYou must then", ["You must then"]),
+    ("Add it:\n```json\n{}\n```\nDone.", []),
+    (CLEAN_JA, []),
+])
+def test_dangling_lines(text: str, expected: list[str]) -> None:
+    assert dangling_lines(text) == expected
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("- statement 0987654321: add iam:ListVirtualMFADevices to NotAction", "ja",
+     ["- statement 0987654321: add iam:ListVirtualMFADevices to NotAction"]),
+    (CLEAN_JA, "ja", []),
+    ("Add the action. 次に再度サインインします。", "en", ["Add the action. 次に再度サインインします。"]),
+    ("Allow `s3:GetObject` on `arn:aws:s3:::amzn-s3-demo-bucket/*`.", "en", []),
+])
+def test_wrong_language_lines(text: str, lang: str, expected: list[str]) -> None:
+    assert wrong_language_lines(text, lang) == expected
+
+
+def test_sample_names_leak_only_when_the_question_did_not_use_them() -> None:
+    samples = sample_names(["User: arn:aws:iam::123456789012:user/IAM-MFA on arn:aws:iam::123456789012:mfa/Test"])
+    assert samples == {"123456789012", "IAM-MFA"}
+    answer = "The user IAM-MFA in account 123456789012 needs the action."
+    assert leaked_names(answer, "My user cannot register MFA.", samples) == ["123456789012", "IAM-MFA"]
+    assert leaked_names(answer, "User IAM-MFA in 123456789012 is denied.", samples) == []
