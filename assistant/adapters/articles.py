@@ -1,7 +1,8 @@
 """Knowledge-base files: reads ``kb/<lang>/<id>.md`` into ``Article`` values.
 
-Parsing only (front matter, sections, fenced blocks with their info strings and line numbers);
-whether an article is *right* is ``kb lint``'s job, so a loosely-formed file still loads.
+Parsing only (front matter, sections, fenced blocks with their info strings and line numbers, and
+the answer-ready parts: direct answer, FAQ, slotted canonical fix); whether an article is *right*
+is ``kb lint``'s job, so a loosely-formed file still loads (a malformed part reads as absent).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import yaml
 
 from assistant.errors import ArticleError
 
-__all__ = ["LANGS", "Article", "CodeBlock", "Section", "article_paths", "load_articles", "parse_article"]
+__all__ = ["LANGS", "Article", "CodeBlock", "FaqEntry", "FixTemplate", "Section", "Slot", "article_paths",
+           "load_articles", "parse_article"]
 
 LANGS = ("ja", "en")
 
@@ -46,6 +48,34 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FaqEntry:
+    """One FAQ entry: a question as customers ask it and its short answer."""
+
+    q: str
+    a: str
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A named place for a customer's value in the canonical fix (``{{name}}`` in the template)."""
+
+    name: str
+    kind: str
+    sample: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class FixTemplate:
+    """The canonical fix: the template block's JSON text (with markers), its policy type and slots."""
+
+    block: str
+    text: str
+    policy_type: str
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
 class Article:
     """One article file in one language."""
 
@@ -64,6 +94,13 @@ class Article:
     sections: tuple[Section, ...]
     blocks: tuple[CodeBlock, ...]
     scenarios: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    answer: str = ""
+    faq: tuple[FaqEntry, ...] = ()
+    fix: FixTemplate | None = None
+
+    def section(self, *headings: str) -> Section | None:
+        """The first level-2 section with one of these headings."""
+        return next((s for s in self.sections if s.heading in headings), None)
 
 
 def _info(info: str) -> tuple[str, frozenset[str], dict[str, str]]:
@@ -119,6 +156,27 @@ def _strings(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+def _faq(value: Any) -> tuple[FaqEntry, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(FaqEntry(str(e["q"]).strip(), str(e["a"]).strip()) for e in value
+                 if isinstance(e, dict) and isinstance(e.get("q"), str) and isinstance(e.get("a"), str))
+
+
+def _fix(value: Any, blocks: tuple[CodeBlock, ...]) -> FixTemplate | None:
+    if not isinstance(value, dict):
+        return None
+    name = value.get("policy")
+    block = next((b for b in blocks if b.lang == "json" and b.attrs.get("name") == name), None)
+    slots = value.get("slots") or {}
+    if block is None or not isinstance(slots, dict):
+        return None
+    parsed = tuple(Slot(str(n), str(s.get("kind", "string")), str(s.get("sample", "")),
+                        None if s.get("default") is None else str(s["default"]))
+                   for n, s in slots.items() if isinstance(s, dict))
+    return FixTemplate(str(name), block.text, block.attrs.get("type", "identity"), parsed)
+
+
 def parse_article(text: str, path: Path) -> Article:
     """Parse one article file; raise ``ArticleError`` when its front matter cannot be read."""
     if not text.startswith("---\n"):
@@ -157,6 +215,9 @@ def parse_article(text: str, path: Path) -> Article:
         sections=sections,
         blocks=blocks,
         scenarios=tuple(s for s in scenarios if isinstance(s, dict)) if isinstance(scenarios, list) else (),
+        answer=str(meta.get("answer") or "").strip(),
+        faq=_faq(meta.get("faq")),
+        fix=_fix(meta.get("fix"), blocks),
     )
 
 
