@@ -20,6 +20,7 @@ from assistant.engine.cases import CaseError, parse_case
 from assistant.engine.catalog import Catalog
 from assistant.engine.checker import check_text
 from assistant.engine.evaluator import evaluate
+from assistant.engine.messages import same_denial
 from assistant.engine.model import PolicyType, Severity
 from assistant.errors import ArticleError
 
@@ -287,7 +288,7 @@ class _ArticleLint:
                            f"{evaluation.decision.value} ({', '.join(k.value for k in evaluation.blocked_by)})")
         if "message" in entry:
             messages.add(entry["message"])
-            if entry["message"] != evaluation.message:
+            if not same_denial(entry["message"], evaluation.message):
                 self.add(line, f"{where}: message differs; the checker renders: {evaluation.message}")
 
     def run(self, stem: str, folder: str, ids: set[str]) -> list[LintProblem]:

@@ -2,11 +2,14 @@
 
 The case's context is complete: nothing is derived from the principal. Problems raise
 ``CaseError`` with a one-line reason; the caller reports it for that case and goes on.
+Where a POLICY is expected, ``{"arn": "arn:…", "policy": POLICY}`` gives the policy with its ARN
+(a managed policy, an SCP): explicit denies by it then end with that ARN, as AWS writes them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from assistant.engine.document import parse_policy
@@ -21,11 +24,16 @@ class CaseError(ValueError):
 
 
 def policy_of(value: Any, where: str) -> Policy:
-    """A policy from a JSON value, or CaseError naming where it was."""
+    """A policy from a JSON value (or ``{"arn", "policy"}``), or CaseError naming where it was."""
+    arn = None
+    if isinstance(value, dict) and set(value) == {"arn", "policy"}:
+        arn, value = value["arn"], value["policy"]
+        if not isinstance(arn, str) or not arn.startswith("arn:"):
+            raise CaseError(f"{where}.arn must be an ARN")
     policy, _ = parse_policy(value)
     if policy is None:
         raise CaseError(f"{where} is not a policy object")
-    return policy
+    return replace(policy, arn=arn) if arn else policy
 
 
 def _policies(value: Any, where: str) -> tuple[Policy, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from assistant.engine.matching import LITERAL, arn_matches, glob_matches, substitute
+from assistant.engine.matching import LITERAL, arn_matches, glob_matches, split_arn, substitute
 from assistant.engine.model import Condition
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "OPERATOR_FAMILY",
     "Operator",
     "condition_holds",
+    "condition_readable",
     "parse_date",
     "parse_number",
     "parse_operator",
@@ -87,21 +88,23 @@ def parse_operator(name: str) -> Operator | None:
     return Operator(set_op, base, if_exists)
 
 
+def _decimal(text: str) -> bool:
+    """Digits with an optional sign and one decimal point: what IAM's numeric values are."""
+    body = text[1:] if text[:1] in "+-" else text
+    whole, _, fraction = body.partition(".")
+    return bool(whole or fraction) and all(not part or (part.isascii() and part.isdigit())
+                                           for part in (whole, fraction))
+
+
 def parse_number(text: str) -> float | None:
-    """A Numeric operator value, or None."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    """A Numeric operator value, or None (``nan``, ``inf``, ``1_000`` and exponents are not IAM numbers)."""
+    return float(text) if _decimal(text) else None
 
 
 def parse_date(text: str) -> float | None:
-    """A Date operator value (ISO 8601 or epoch seconds) as epoch seconds, or None."""
-    if text.lstrip("-").isdigit():
-        try:
-            return float(text)
-        except ValueError:  # digits float() does not read, such as "²"
-            return None
+    """A Date operator value (ISO 8601, or epoch seconds written as a number) as epoch seconds, or None."""
+    if _decimal(text):
+        return float(text)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -142,37 +145,55 @@ def value_type_ok(family: str, value: str) -> bool:
     return True
 
 
-def _compare(cmp: str, left: float, right: float) -> bool:
-    if cmp.endswith("LessThanEquals"):
-        return left <= right
-    if cmp.endswith("LessThan"):
-        return left < right
-    if cmp.endswith("GreaterThanEquals"):
-        return left >= right
-    if cmp.endswith("GreaterThan"):
-        return left > right
-    return left == right
+def _ordered(base: str) -> Callable[[float, float], bool]:
+    if base.endswith("LessThanEquals"):
+        return lambda left, right: left <= right
+    if base.endswith("LessThan"):
+        return lambda left, right: left < right
+    if base.endswith("GreaterThanEquals"):
+        return lambda left, right: left >= right
+    if base.endswith("GreaterThan"):
+        return lambda left, right: left > right
+    return lambda left, right: left == right
 
 
-def _numeric_match(base: str, parse: Callable[[str], float | None]) -> Callable[[str, str], bool]:
-    def match(request_value: str, policy_value: str) -> bool:
+# compare(request_value, policy_value): True or False, or None when either value cannot be read for the
+# operator (not a number, date, IP address or ARN): such a comparison never matches, negated or not.
+_Compare = Callable[[str, str], bool | None]
+
+
+def _parsed(parse: Callable[[str], float | None], order: Callable[[float, float], bool]) -> _Compare:
+    def compare(request_value: str, policy_value: str) -> bool | None:
         left, right = parse(request_value), parse(policy_value)
-        return left is not None and right is not None and _compare(base, left, right)
+        return None if left is None or right is None else order(left, right)
 
-    return match
+    return compare
 
 
-def _ip_match(request_value: str, policy_value: str) -> bool:
+def _ip_compare(request_value: str, policy_value: str) -> bool | None:
     network = _ip(policy_value)
     try:
         address = ipaddress.ip_address(request_value.strip())
     except ValueError:
-        return False
-    return network is not None and address.version == network.version and address in network
+        return None
+    if network is None:
+        return None
+    return address.version == network.version and address in network
 
 
-def _matcher(base: str) -> Callable[[str, str], bool]:
-    """``match(request_value, policy_value)`` for a positive base operator."""
+def _binary_compare(request_value: str, policy_value: str) -> bool | None:
+    left, right = _binary(request_value), _binary(policy_value)
+    return None if left is None or right is None else left == right
+
+
+def _arn_compare(request_value: str, policy_value: str) -> bool | None:
+    if split_arn(request_value) is None or (policy_value != "*" and split_arn(policy_value) is None):
+        return None
+    return arn_matches(policy_value, request_value)  # ArnEquals and ArnLike behave alike
+
+
+def _comparer(base: str) -> _Compare:
+    """``compare(request_value, policy_value)`` for a positive base operator."""
     if base == "StringEquals":
         return lambda r, p: r == p
     if base == "StringEqualsIgnoreCase":
@@ -180,25 +201,35 @@ def _matcher(base: str) -> Callable[[str, str], bool]:
     if base == "StringLike":
         return lambda r, p: glob_matches(p, r)
     if base.startswith("Numeric"):
-        return _numeric_match(base, parse_number)
+        return _parsed(parse_number, _ordered(base))
     if base.startswith("Date"):
-        return _numeric_match(base, parse_date)
+        return _parsed(parse_date, _ordered(base))
     if base == "Bool":
         return lambda r, p: r.lower() == p.lower()
     if base == "BinaryEquals":
-        return lambda r, p: _binary(p) is not None and _binary(p) == _binary(r)
+        return _binary_compare
     if base == "IpAddress":
-        return _ip_match
-    return lambda r, p: arn_matches(p, r)  # ArnEquals / ArnLike behave alike
+        return _ip_compare
+    return _arn_compare
+
+
+def condition_readable(condition: Condition) -> bool:
+    """False when the operator is unknown: AWS rejects such a policy, and no decision may rest on it."""
+    return parse_operator(condition.operator) is not None
 
 
 def condition_holds(
     condition: Condition, context: Mapping[str, tuple[str, ...]], variables: bool = True
 ) -> bool:
-    """Decide one condition (one operator, one key) against the request context."""
+    """Decide one condition (one operator, one key) against the request context.
+
+    An unknown operator never holds (``condition_readable`` tells the caller so). A single-valued
+    operator on a key with several values in the request does not match: multivalued keys need
+    ``ForAllValues`` / ``ForAnyValue``.
+    """
     operator = parse_operator(condition.operator)
     if operator is None:
-        return False  # an unknown operator never matches; validation reports it
+        return False
     present = context.get(condition.key.lower())
     if operator.base == "Null":
         missing = not present
@@ -211,18 +242,20 @@ def condition_holds(
         if operator.set_op == "ForAnyValue":
             return False
         return operator.negated
+    if operator.set_op is None and len(present) > 1:
+        return False
     positive = _POSITIVE.get(operator.base, operator.base)
     resolved = (substitute(p, context) if variables else p for p in condition.values)
     keep_wildcards = positive in ("StringLike", "ArnEquals", "ArnLike")
     policy_values = [v if keep_wildcards else v.replace(LITERAL, "") for v in resolved if v is not None]
-    match = _matcher(positive)
+    compare = _comparer(positive)
 
-    def matches_any(request_value: str) -> bool:
-        return any(match(request_value, p) for p in policy_values)
+    def holds_for(request_value: str) -> bool:
+        outcomes = [compare(request_value, p) for p in policy_values]
+        if operator.negated:  # "not" holds only when every comparison could be made and none matched
+            return all(outcome is False for outcome in outcomes)
+        return any(outcomes)
 
     if operator.set_op == "ForAllValues":
-        return all(matches_any(r) != operator.negated for r in present)
-    if operator.set_op == "ForAnyValue":
-        return any(matches_any(r) != operator.negated for r in present)
-    hit = any(matches_any(r) for r in present)
-    return not hit if operator.negated else hit
+        return all(holds_for(r) for r in present)
+    return any(holds_for(r) for r in present)

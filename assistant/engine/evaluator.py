@@ -6,19 +6,23 @@ policies, limited by permissions boundaries and session policies; VPC endpoint p
 Within one account a resource-based policy that names the user or the session grants directly;
 naming the role is limited by boundary and session policy; naming the account delegates to IAM.
 Across accounts both sides must allow. Role trust policies and KMS key policies must always allow.
+Anonymous requests are not subject to SCPs. A few service rules (``service_rules``) decide a request
+whatever the policies say. A condition whose operator is unknown never holds, and the evaluation
+says so in ``warnings``: AWS would have rejected that policy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.engine.conditions import condition_holds
-from assistant.engine.matching import arn_matches, glob_matches, substitute
+from assistant.engine.conditions import condition_holds, condition_readable
+from assistant.engine.matching import glob_matches, has_wildcard, split_arn, substitute
 from assistant.engine.messages import render_message
 from assistant.engine.model import Condition, Decision, Policy, PolicyKind, Request, Statement
 from assistant.engine.principals import Caller, parse_caller, principal_match
+from assistant.engine.service_rules import ServiceRule, overriding_rule
 
-__all__ = ["Evaluation", "OrgLevel", "PolicySet", "StatementTrace", "evaluate"]
+__all__ = ["Evaluation", "OrgLevel", "PolicySet", "StatementTrace", "evaluate", "resource_matches"]
 
 _PRINCIPAL_KINDS = frozenset({PolicyKind.RESOURCE, PolicyKind.VPCE, PolicyKind.RCP})
 
@@ -58,6 +62,8 @@ class StatementTrace:
     principal_matched: bool
     failed_conditions: tuple[Condition, ...]
     conditions_evaluated: bool
+    unreadable_conditions: tuple[Condition, ...] = ()  # unknown operators: AWS would reject the policy
+    policy_arn: str | None = None
 
     @property
     def applies(self) -> bool:
@@ -82,14 +88,57 @@ class Evaluation:
     traces: tuple[StatementTrace, ...]
     message: str | None
     reason_kind: PolicyKind | None
+    service_rule: ServiceRule | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Conditions no decision may rest on: their operator is unknown, so AWS would reject the policy."""
+        return tuple(
+            f"{t.kind.value} policy {t.policy_index + 1}, statement {t.statement.index}: unknown condition "
+            f"operator '{c.operator}' (AWS rejects this policy); the {t.effect} was not applied"
+            for t in self.traces for c in t.unreadable_conditions
+        )
+
+
+def _action_pattern_matches(pattern: str, action: str) -> bool:
+    # A service prefix is never a wildcard: "*:GetBucket" matches nothing, only "*" alone matches all
+    service, sep, _ = pattern.partition(":")
+    if sep and has_wildcard(service):
+        return False
+    return glob_matches(pattern, action, ignore_case=True)
 
 
 def _action_matches(statement: Statement, action: str) -> bool:
     if statement.action is not None:
-        return any(glob_matches(p, action, ignore_case=True) for p in statement.action)
+        return any(_action_pattern_matches(p, action) for p in statement.action)
     if statement.not_action is not None:
-        return not any(glob_matches(p, action, ignore_case=True) for p in statement.not_action)
+        return not any(_action_pattern_matches(p, action) for p in statement.not_action)
     return False
+
+
+def _segments_match(pattern: list[str], value: list[str], at: int = 0, start: int = 0) -> bool:
+    """ARN segments in order; a segment ending in ``*`` may also span the colons after it (IAM User Guide)."""
+    if at == len(pattern):
+        return start == len(value)
+    if start == len(value):
+        return False
+    segment = pattern[at]
+    if at == 2 and has_wildcard(segment):
+        return False  # the service segment cannot hold a wildcard
+    if not segment.endswith("*"):
+        return glob_matches(segment, value[start]) and _segments_match(pattern, value, at + 1, start + 1)
+    return any(glob_matches(segment, ":".join(value[start:end])) and _segments_match(pattern, value, at + 1, end)
+               for end in range(start + 1, len(value) + 1))
+
+
+def resource_matches(pattern: str, resource: str) -> bool:
+    """Match a Resource / NotResource pattern against the request's resource."""
+    if pattern == "*":
+        return True
+    value = split_arn(resource)
+    if value is None or not pattern.startswith("arn:"):
+        return glob_matches(pattern, resource)
+    return _segments_match(pattern.split(":", 5), value)
 
 
 def _resource_matches(statement: Statement, request: Request, policy: Policy) -> bool:
@@ -100,7 +149,7 @@ def _resource_matches(statement: Statement, request: Request, policy: Policy) ->
     resolved = [
         substitute(p, request.context) if policy.supports_variables else p for p in patterns
     ]
-    hit = any(p is not None and arn_matches(p, target) for p in resolved)
+    hit = any(p is not None and resource_matches(p, target) for p in resolved)
     return hit if statement.resource is not None else not hit
 
 
@@ -109,7 +158,10 @@ def _principal_via(statement: Statement, caller: Caller) -> tuple[bool, str | No
         via = principal_match(statement.principal, caller)
         return via is not None, via
     if statement.not_principal is not None:
-        return principal_match(statement.not_principal, caller) is None, "not-principal"
+        via = principal_match(statement.not_principal, caller)
+        # NotPrincipal excludes a role session only when it names that session: the role ARN is not enough
+        excluded = via is not None and not (via == "role" and caller.kind == "assumed-role")
+        return not excluded, "not-principal"
     return False, None
 
 
@@ -123,12 +175,15 @@ def _trace(kind: PolicyKind, index: int, level: str | None, policy: Policy, stat
         principal, via = True, None
     evaluated = action and resource and principal
     failed: tuple[Condition, ...] = ()
+    unreadable: tuple[Condition, ...] = ()
     if evaluated:
         failed = tuple(
             c for c in statement.conditions
             if not condition_holds(c, request.context, policy.supports_variables)
         )
-    return StatementTrace(kind, index, statement, level, action, resource, via, principal, failed, evaluated)
+        unreadable = tuple(c for c in failed if not condition_readable(c))
+    return StatementTrace(kind, index, statement, level, action, resource, via, principal, failed, evaluated,
+                          unreadable, policy.arn)
 
 
 def _traces(kind: PolicyKind, policies: tuple[Policy, ...], request: Request, caller: Caller,
@@ -145,14 +200,23 @@ def _allows(traces: list[StatementTrace]) -> list[StatementTrace]:
 
 
 def _resource_policy_required(request: Request) -> bool:
-    """Role trust policies and KMS key policies must allow; IAM alone cannot grant these."""
+    """Role trust policies and KMS key policies must allow; IAM alone cannot grant these.
+
+    A KMS key is reached only through its key policy (an identity policy alone never grants access to a
+    key); actions on aliases or on "*" (kms:ListKeys) have no key policy to consult.
+    """
     action = request.action.lower()
-    return action.startswith(("sts:assumerole", "kms:"))
+    if action.startswith("sts:assumerole"):
+        return True
+    parts = split_arn(request.resource)
+    return (action.startswith("kms:") and not request.wildcard_only_action and parts is not None
+            and parts[5].startswith("key/"))
 
 
 def evaluate(policies: PolicySet, request: Request) -> Evaluation:
     """Decide ``request`` under ``policies``."""
     caller = parse_caller(request.principal)
+    rule = overriding_rule(request, caller.kind != "anonymous")
     by_kind: dict[PolicyKind, list[StatementTrace]] = {
         PolicyKind.IDENTITY: _traces(PolicyKind.IDENTITY, policies.identity, request, caller),
         PolicyKind.BOUNDARY: _traces(PolicyKind.BOUNDARY, policies.boundaries or (), request, caller),
@@ -163,11 +227,15 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
         PolicyKind.VPCE: _traces(PolicyKind.VPCE, policies.vpce or (), request, caller),
     }
     levels: dict[PolicyKind, list[tuple[OrgLevel, list[StatementTrace]]]] = {}
-    for kind, org in ((PolicyKind.RCP, policies.rcps), (PolicyKind.SCP, policies.scps)):
+    # SCPs limit the principals of member accounts; an anonymous request has none (RCPs still apply)
+    scps = None if caller.kind == "anonymous" else policies.scps
+    for kind, org in ((PolicyKind.RCP, policies.rcps), (PolicyKind.SCP, scps)):
         levels[kind] = [(lvl, _traces(kind, lvl.policies, request, caller, lvl.identifier)) for lvl in org or ()]
         by_kind[kind] = [t for _, traces in levels[kind] for t in traces]
     all_traces = tuple(t for kind in _ORDER for t in by_kind[kind])
 
+    if rule is not None and rule.allows:
+        return Evaluation(request, Decision.ALLOWED, (), (), all_traces, None, None, rule)
     denies = [t for t in all_traces if t.effect == "Deny" and t.applies]
     if denies:
         kinds = tuple(dict.fromkeys(t.kind for t in denies))
@@ -197,10 +265,7 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
         # a web-identity/SAML caller has no identity-based policy: the trust policy alone decides
         direct = bool(vias & {"wildcard", "user", "session", "not-principal", "federated"})
         via_role = "role" in vias
-        resource_needed = cross_account or (
-            _resource_policy_required(request) and (policies.resource is not None or request.action.lower()
-                                                    .startswith("sts:assumerole"))
-        )
+        resource_needed = cross_account or _resource_policy_required(request)
         if resource_needed:
             if not resource_allows:
                 blocked.append(PolicyKind.RESOURCE)
@@ -223,6 +288,8 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
             if not allows and PolicyKind.VPCE not in blocked:
                 blocked.append(PolicyKind.VPCE)
             deciding += allows
+    if rule is not None:
+        return Evaluation(request, Decision.IMPLICIT_DENY, (), (), all_traces, None, None, rule)
     if blocked:
         ordered = tuple(k for k in _ORDER if k in blocked)
         return _result(request, Decision.IMPLICIT_DENY, ordered, (), all_traces, ordered[0], caller)
@@ -239,5 +306,6 @@ def _result(request: Request, decision: Decision, blocked: tuple[PolicyKind, ...
             reason: PolicyKind | None, caller: Caller) -> Evaluation:
     message = None
     if reason is not None and caller.kind != "service":
-        message = render_message(request, decision, reason)
+        denying = next((t.policy_arn for t in deciding if t.kind is reason), None)
+        message = render_message(request, decision, reason, denying)
     return Evaluation(request, decision, blocked, deciding, traces, message, reason)

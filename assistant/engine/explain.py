@@ -69,6 +69,9 @@ def explain(evaluation: Evaluation, lang: str = "en") -> str:
     """A few sentences on why the request got its decision."""
     request = evaluation.request
     resource = request.resource or "*"
+    rule = evaluation.service_rule
+    if rule is not None and (rule.allows or evaluation.decision is Decision.IMPLICIT_DENY):
+        return rule.reason_ja if lang == "ja" else rule.reason
     if evaluation.decision is Decision.EXPLICIT_DENY:
         lines = []
         for trace in evaluation.deciding:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from assistant.engine.model import Decision, PolicyKind, Request
 
-__all__ = ["PHRASES", "Denial", "parse_denials", "render_message"]
+__all__ = ["PHRASES", "Denial", "parse_denials", "render_message", "same_denial"]
 
 # kind -> (noun, article)
 PHRASES: dict[PolicyKind, tuple[str, str]] = {
@@ -30,12 +30,16 @@ _TRUST = ("role trust policy", "the")
 _KIND_BY_NOUN = {noun.lower(): kind for kind, (noun, _) in PHRASES.items()} | {_TRUST[0]: PolicyKind.RESOURCE}
 
 
-def render_message(request: Request, decision: Decision, kind: PolicyKind) -> str:
-    """The access-denied message AWS returns for this request, decision and blocking policy kind."""
+def render_message(request: Request, decision: Decision, kind: PolicyKind, policy_arn: str | None = None) -> str:
+    """The access-denied message AWS returns for this request, decision and blocking policy kind.
+
+    Today's format: an explicit deny ends with the denying policy's ARN when it is known (AWS adds it
+    within the same account or organization), and S3 quotes the resource ARN.
+    """
     trust = kind is PolicyKind.RESOURCE and request.action.lower().startswith("sts:assumerole")
     noun, article = _TRUST if trust else PHRASES[kind]
     if decision is Decision.EXPLICIT_DENY:
-        reason = f"with an explicit deny in {article} {noun}"
+        reason = f"with an explicit deny in {article} {noun}" + (f": {policy_arn}" if policy_arn else "")
     else:
         reason = f"because no {noun} allows the {request.action} action"
     # AWS names no resource for actions that take none (the request's resource is "*"), and IAM names a
@@ -44,6 +48,8 @@ def render_message(request: Request, decision: Decision, kind: PolicyKind) -> st
     user = _IAM_USER.match(resource) if request.action.lower().startswith("iam:") else None
     if user:
         resource = f"user {user.group(1)}"
+    elif request.action.lower().startswith("s3:") and resource.startswith("arn:"):
+        resource = f'"{resource}"'
     where = f" on resource: {resource}" if resource not in ("", "*") and not trust else ""
     return f"User: {request.principal} is not authorized to perform: {request.action}{where} {reason}"
 
@@ -70,9 +76,11 @@ class Denial:
         return f"{self.action} on {self.resource}" if self.resource else self.action
 
 
+# Bounded runs (an ARN has at most 2,048 characters; principals far fewer) keep a failed match cheap:
+# with "\S+?" a text of many "User:" without spaces costs quadratic time.
 _NOUNS = "|".join(sorted((re.escape(n) for n in _KIND_BY_NOUN), key=len, reverse=True))
 _MESSAGE = re.compile(
-    r"User:\s*(?P<principal>\S+?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
+    r"User:\s*(?P<principal>\S{1,1024}?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
     r"(?:\s*on\s+resource:\s*(?P<resource>.+?))?"
     r"(?:\s*(?:(?P<because>because\s+no\s+(?P<implicit>" + _NOUNS + r")\s+allows\s+the\s+\S+?\s+action)"
     r"|(?P<with>with\s+an\s+explicit\s+deny(?:\s+in\s+(?:an?\s+|the\s+)?(?P<explicit>" + _NOUNS + r"))?))"
@@ -88,7 +96,7 @@ _GLUED_ACCOUNT = re.compile(r"^arn:(aws[\w-]*):(\w[\w-]*?)(\d{12}):")
 
 
 def _clean_resource(resource: str, principal: str, notes: list[str]) -> str:
-    resource = resource.strip().rstrip(".,;")
+    resource = resource.strip().rstrip(".,;").strip('"')
     words = _USER_WORDS.match(resource)
     account = principal.split(":")[4] if principal.count(":") >= 5 else None
     if words and account:
@@ -103,9 +111,20 @@ def _clean_resource(resource: str, principal: str, notes: list[str]) -> str:
     return resource
 
 
+def _one_line(text: str) -> str:
+    """Line breaks and the blanks around them as one space, in one pass (a regex rescans runs of blanks)."""
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index < last:
+            line = line.removesuffix("\r").rstrip(" \t")
+        lines[index] = line.lstrip(" \t") if index else line
+    return " ".join(lines)
+
+
 def parse_denials(text: str) -> tuple[Denial, ...]:
     """Every access-denied message in ``text``, in order."""
-    flat = re.sub(r"[ \t]*\r?\n[ \t]*", " ", text)
+    flat = _one_line(text)
     denials = []
     sdk_matches = list(_SDK.finditer(flat))
     for match in _MESSAGE.finditer(flat):
@@ -138,3 +157,21 @@ def parse_denials(text: str) -> tuple[Denial, ...]:
             notes=tuple(notes),
         ))
     return tuple(denials)
+
+
+def same_denial(written: str, rendered: str | None) -> bool:
+    """Whether two messages say the same thing: equal, or the same denial in the older or current format.
+
+    AWS has printed both (S3 quotes the resource ARN today, explicit denies may end with the policy's
+    ARN), so a message quoted in either format matches the engine's rendering when principal, action,
+    resource, decision, policy kind and (when written) the policy ARN agree.
+    """
+    if rendered is None or written == rendered:
+        return written == rendered
+    ours, theirs = parse_denials(rendered), parse_denials(written)
+    if len(ours) != 1 or len(theirs) != 1:
+        return False
+    a, b = ours[0], theirs[0]
+    return ((a.principal, a.action, a.resource, a.decision, a.kind) == (b.principal, b.action, b.resource,
+                                                                         b.decision, b.kind)
+            and (b.policy_arn is None or a.policy_arn == b.policy_arn))

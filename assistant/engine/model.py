@@ -114,11 +114,15 @@ class Statement:
 
 @dataclass(frozen=True)
 class Policy:
-    """A policy document read into statements; ``supports_variables`` is false before Version 2012-10-17."""
+    """A policy document read into statements; ``supports_variables`` is false before Version 2012-10-17.
+
+    ``arn`` is the policy's ARN when known (a managed policy, an SCP): AWS names it in explicit denies.
+    """
 
     statements: tuple[Statement, ...]
     version: str | None = "2012-10-17"
     id: str | None = None
+    arn: str | None = None
 
     @property
     def supports_variables(self) -> bool:

@@ -91,7 +91,7 @@ def test_simulate_cases_keeps_order_and_reports_unreadable_cases(tmp_path):
     assert out[0]["decision"] == "Allowed" and out[0]["blocked_by"] == [] and out[0]["message"] is None
     assert out[1] == {"id": "denied", "decision": "ImplicitlyDenied", "blocked_by": ["identity"],
                       "message": "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: "
-                                 "s3:GetObject on resource: arn:aws:s3:::b/k because no identity-based policy "
+                                 "s3:GetObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy "
                                  "allows the s3:GetObject action"}
     assert "identity_policies" in out[2]["error"] and out[3]["error"].startswith("line 4: not JSON")
 
