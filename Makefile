@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: ui test lint install browser eval
+.PHONY: ui test lint install browser eval vectors
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,3 +36,8 @@ test: $(STAMP) lint browser
 # The answer-quality gate: the public set in deterministic mode; exit 1 below eval/thresholds.toml.
 eval: $(STAMP)
 	$(BIN)/kb-assistant eval --mode deterministic
+
+# The bundled knowledge base's chunk vectors (vectors/, committed): a fresh install indexes kb/ from them
+# without running the model. Run after changing an article; a test fails while they are stale.
+vectors: $(STAMP)
+	$(BIN)/kb-assistant kb vectors

@@ -265,6 +265,21 @@ def explain_error(
             typer.echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))
 
 
+@kb_app.command("vectors")
+def kb_vectors() -> None:
+    """Write the shipped vectors of kb/ (vectors/; `make vectors`): a fresh install then indexes without the model."""
+    from assistant.retrieval.progress import StderrProgress
+    from assistant.retrieval.shipped import write_shipped_vectors
+
+    def run() -> int:
+        report = write_shipped_vectors(_settings(), StderrProgress("embedding"))
+        typer.echo(f"{report.chunks} chunks ({report.embedded} embedded now) in "
+                   + ", ".join(str(f) for f in report.files) + f": {report.bytes / 1024:.0f} KiB", err=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
 @kb_app.command("lint")
 def kb_lint(as_json: bool = typer.Option(False, "--json")) -> None:
     """Check every article in kb/: format, links, policies and scenarios."""
@@ -499,35 +514,6 @@ def feedback_export(
 # --- retrieval commands -------------------------------------------------------------------------
 
 
-def _progress(label: str) -> Any:
-    """A progress bar on stderr: a context manager yielding ``update(done, total)``."""
-    from contextlib import contextmanager
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    @contextmanager
-    def bar() -> Any:
-        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-                   TimeRemainingColumn())
-        progress = Progress(*columns, console=Console(stderr=True), transient=True)
-        task: list[Any] = []
-
-        def update(done: int, total: int) -> None:
-            if not task:  # shown only once there is work: a no-op ingest prints nothing
-                progress.start()
-                task.append(progress.add_task(label, total=total))
-            progress.update(task[0], completed=done, total=total)
-
-        try:
-            yield update
-        finally:
-            if task:
-                progress.stop()
-
-    return bar()
-
-
 @app.command("ingest")
 def ingest_command(
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (after a model change)."),
@@ -540,8 +526,8 @@ def ingest_command(
 
     def run() -> int:
         try:
-            with Retriever(_settings()) as retriever, _progress("embedding") as update:
-                report = retriever.ingest(rebuild=rebuild, progress=update)
+            with Retriever(_settings()) as retriever:
+                report = retriever.ingest(rebuild=rebuild)
         except KeyboardInterrupt:
             typer.echo("interrupted: the previous index is unchanged", err=True)
             return 130
@@ -580,8 +566,7 @@ def search_command(
     def run() -> int:
         failed = 0
         with Retriever(_settings()) as retriever:
-            with _progress("building the index") as update:
-                retriever.generation(progress=update)
+            retriever.generation()
             if query is not None:
                 result = retriever.search(query, k)
                 if as_json:

@@ -30,6 +30,7 @@ class Settings:
     llm_timeout_s: float = 30.0
     api_token: str | None = None
     embedding_cache_path: Path | None = None
+    shipped_vectors: Path = _REPO_ROOT / "vectors"  # the bundled knowledge base's vectors (`make vectors`)
 
     @property
     def embedding_cache(self) -> Path:

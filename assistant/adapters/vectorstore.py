@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,6 +203,13 @@ class VectorStore:
         self._readers: dict[str, tuple[Any, int]] = {}
         self.max_batch = min(1000, int(_chroma("ask the batch size", self._client.get_max_batch_size)))
 
+    def known_vectors(self, texts: list[str]) -> dict[int, list[float]]:
+        """The vectors of ``texts`` the model need not compute (shipped or cached), by position."""
+        known = getattr(self._embeddings, "known", None)
+        vectors: dict[int, list[float]] = known(texts) if callable(known) else {}
+        self._check_sizes(vectors.values())
+        return vectors
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Document vectors from the store's model; a foreign model's failure becomes ``IndexError_``."""
         try:
@@ -212,11 +219,14 @@ class VectorStore:
         except Exception as exc:  # any embedding backend: its failure is reported as ours
             raise IndexError_(f"cannot embed chunks with '{self.identity.model}': "
                               f"{type(exc).__name__}: {exc}") from exc
+        self._check_sizes(vectors)
+        return vectors
+
+    def _check_sizes(self, vectors: Iterable[Sequence[float]]) -> None:
         if any(len(v) != self.identity.dimension for v in vectors):
             raise EmbeddingMismatchError(
                 f"the model '{self.identity.model}' returned vectors of another size than "
                 f"{self.identity.dimension}", hint=_REBUILD_HINT)
-        return vectors
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Each article file has a content hash (its front matter and body, plus the chunker version). An
 ingest copies the vectors of unchanged articles from the live generation, embeds only new and
-changed ones, leaves deleted ones out, and publishes the new generation with one pointer
+changed ones (taking the vectors shipped with the repository or cached where the text is known),
+leaves deleted ones out, and publishes the new generation with one pointer
 switch: a crash or Ctrl-C before that switch leaves the previous index whole and queryable (the
 half-built generation is dropped). One writer at a time: the store's lock. A new tokenizer (say
 another Sudachi split mode) re-tokenizes the copied chunks without re-embedding them.
@@ -24,7 +25,8 @@ from assistant.retrieval.lexical import Tokenizer
 __all__ = ["IngestReport", "Progress", "article_hash", "chunk_metadata", "ingest"]
 
 Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` with chunk counts while chunks are embedded."""
+"""Called as ``progress(done, total)`` with chunk counts while the model embeds chunks (only then:
+chunks whose vectors are shipped or cached need no model and report nothing)."""
 
 _EMBED_BATCH = 32
 
@@ -110,20 +112,22 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
                         keep = []
                 writer.add_records(keep)
                 copied += len(keep)
-            total = len(fresh)
-            if progress is not None:
-                progress(0, total)
-            for start in range(0, total, batch_size):
-                batch = fresh[start : start + batch_size]
-                writer.add_texts([c.id for c, _ in batch], [c.text for c, _ in batch],
-                                 [chunk_metadata(c, d, tokenizer.terms(c.text), tokenizer.signature)
-                                  for c, d in batch],
-                                 embed_texts=[c.dense or c.text for c, _ in batch])
+            texts = [c.dense or c.text for c, _ in fresh]
+            vectors = store.known_vectors(texts)
+            todo = [i for i in range(len(fresh)) if i not in vectors]
+            if todo and progress is not None:
+                progress(0, len(todo))
+            for start in range(0, len(todo), batch_size):
+                batch = todo[start : start + batch_size]
+                vectors.update(zip(batch, store.embed_documents([texts[i] for i in batch]), strict=True))
                 if progress is not None:
-                    progress(min(start + batch_size, total), total)
+                    progress(min(start + batch_size, len(todo)), len(todo))
+            writer.add_records([Record(c.id, c.text, chunk_metadata(c, d, tokenizer.terms(c.text),
+                                                                    tokenizer.signature), tuple(vectors[i]))
+                                for i, (c, d) in enumerate(fresh)])
             generation = writer.publish()
         except BaseException:
             writer.abort()
             raise
     return IngestReport(generation.name, True, len(new), added, changed, removed, len(unchanged),
-                        copied + len(fresh), len(fresh), time.perf_counter() - started)
+                        copied + len(fresh), len(todo), time.perf_counter() - started)

@@ -2,7 +2,8 @@
 
 ``Retriever(settings).search(query, k)`` is the seam the answer pipeline calls. It reads the live
 index generation on every search (a cheap pointer read), keeps that generation's chunk table and
-BM25 index in memory, and builds the index itself on a fresh checkout. The Sudachi tokenizer and
+BM25 index in memory, and builds the index itself on a fresh checkout (from the shipped vectors: the
+model embeds only chunks that are new to it, with a progress bar on stderr). The Sudachi tokenizer and
 the embedding model are created once per retriever, in its constructor.
 """
 
@@ -24,6 +25,7 @@ from assistant.errors import AssistantError, IndexError_, IndexLockedError
 from assistant.retrieval.fusion import best_chunk, by_article, convex, rrf
 from assistant.retrieval.ingest import IngestReport, Progress, ingest
 from assistant.retrieval.lexical import BM25, Tokenizer, detect_language
+from assistant.retrieval.progress import StderrProgress
 from assistant.retrieval.results import Hit, SearchResult
 from assistant.retrieval.scope import ScopeRule, ScopeSignals, foreign_platform, lexical_coverage
 
@@ -91,9 +93,11 @@ class Retriever:
 
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None, *,
                  store: VectorStore | None = None, tokenizer: Tokenizer | None = None,
-                 config: RetrievalConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None, progress: Progress | None = None) -> None:
         self.settings = settings
         self.config = config or RetrievalConfig()
+        # whoever builds the index (ask, serve, ui, ingest) shows the model's work unless told otherwise
+        self.progress = progress or StderrProgress("building the index: embedding")
         self.embeddings = embeddings if embeddings is not None else make_embeddings(settings)
         self._owns_store = store is None
         self.store = store if store is not None else VectorStore(settings, self.embeddings)
@@ -105,7 +109,7 @@ class Retriever:
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Index ``settings.kb_dir`` (incrementally unless ``rebuild``)."""
         articles = load_articles(self.settings.kb_dir)
-        return ingest(self.store, articles, self.tokenizer, rebuild=rebuild, progress=progress)
+        return ingest(self.store, articles, self.tokenizer, rebuild=rebuild, progress=progress or self.progress)
 
     def generation(self, progress: Progress | None = None) -> Generation:
         """The live generation, building the index first when there is none (a fresh checkout)."""
