@@ -76,6 +76,10 @@ def _aws_value_matches(value: str, caller: Caller) -> MatchVia | None:
     return None
 
 
+# how strongly a Principal value names the caller: its session or user ARN, then its role, then its account
+_RANK = {"account": 0, "role": 1, "wildcard": 2, "service": 2, "federated": 2, "user": 3, "session": 3}
+
+
 def principal_match(element: Principal, caller: Caller) -> MatchVia | None:
     """How ``caller`` matches a Principal element, or None when it does not."""
     if element.wildcard:
@@ -90,8 +94,8 @@ def principal_match(element: Principal, caller: Caller) -> MatchVia | None:
                 via = "service" if value.lower() == caller.arn.lower() else None
             elif kind == "Federated" and caller.kind not in ("anonymous",):
                 via = "federated" if value == caller.arn else None
-            if via is not None and (best is None or best == "account"):
-                best = via  # a direct match outranks delegation to the account
+            if via is not None and _RANK[via] > _RANK.get(best or "", -1):
+                best = via  # a direct match outranks the role, which outranks delegation to the account
     return best
 
 

@@ -17,7 +17,7 @@ from assistant.engine.evaluator import evaluate
 CASES = Path(__file__).parent / "cases"
 CASE_KEYS = {"id", "description", "ref", "expect", "identity_policies", "permission_boundaries", "session_policy",
              "resource_policy", "scps", "rcps", "vpc_endpoint_policies", "request"}
-EXPECT_KEYS = {"decision", "blocked_by", "message"}
+EXPECT_KEYS = {"decision", "blocked_by", "message", "warnings"}
 KNOWN_GAPS: dict[str, str] = {}
 
 
@@ -53,3 +53,5 @@ def test_case(case):
         assert {k.value for k in evaluation.blocked_by} == set(expect["blocked_by"]), case["description"]
     if "message" in expect:
         assert evaluation.message == expect["message"]
+    if "warnings" in expect:  # conditions no decision may rest on (an unknown operator) are reported
+        assert len(evaluation.warnings) == expect["warnings"], evaluation.warnings
