@@ -169,6 +169,15 @@ def _simulate_cases(path: str, as_json: bool) -> int:
     return 1 if failed else 0
 
 
+def _principal_ok(principal: str) -> bool:
+    if principal in ("*", "anonymous"):
+        return True
+    if principal.startswith("arn:"):
+        parts = principal.split(":", 5)
+        return len(parts) == 6 and all(parts[i] for i in (1, 2, 5))
+    return principal.endswith(".amazonaws.com") and " " not in principal  # a service principal
+
+
 @app.command()
 def simulate(
     cases: str | None = typer.Option(None, "--cases", help="Case file (JSON Lines, docs/interfaces.md)."),
@@ -190,6 +199,9 @@ def simulate(
         raise typer.Exit(_simulate_cases(cases, as_json))
     if not principal or not action:
         _fail("give --cases FILE, or --principal and --action (and usually --resource)")
+    if not _principal_ok(principal):
+        _fail(f"--principal '{principal}' is not a principal: give an ARN (arn:aws:iam::123456789012:user/alice), "
+              "a service principal (lambda.amazonaws.com), or anonymous")
     from assistant.engine.cases import CaseError, parse_case
     from assistant.engine.evaluator import evaluate
     from assistant.engine.explain import explain
@@ -224,6 +236,8 @@ def simulate(
     line = evaluation_line(None, evaluation)
     line.pop("id")
     line["explanation"] = explain(evaluation, "en")
+    if evaluation.warnings:
+        line["warnings"] = list(evaluation.warnings)
     if as_json:
         _emit(line)
     else:
@@ -231,6 +245,8 @@ def simulate(
         if line["message"]:
             typer.echo(line["message"])
         typer.echo(line["explanation"])
+        for warning in evaluation.warnings:
+            typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command("explain-error")

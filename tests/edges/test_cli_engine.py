@@ -62,6 +62,8 @@ def test_check_exit_status_follows_validity(text, policy_type, code, status):
         (["check", "/nonexistent/policy.json"], "file not found"),
         (["check", "-", "--type", "bucket"], "unknown policy type"),
         (["simulate", "--principal", USER], "give --cases FILE"),
+        (["simulate", "--principal", "not-an-arn", "--action", "s3:GetObject"], "is not a principal"),
+        (["simulate", "--principal", "arn:aws:iam::", "--action", "s3:GetObject"], "is not a principal"),
         (["explain-error", "hello"], "no access-denied message"),
     ],
 )
