@@ -263,7 +263,8 @@ def explain_error(
     message_text = sys.stdin.read() if text == "-" else text
     documents = [_policy_file(f, "--policy") for f in policy]
     catalog = _catalog()
-    report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog)
+    report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog,
+                      names=[Path(f).stem for f in policy])
     document = _guarded_value(lambda: explain_error_document(report, documents, catalog))
     if as_json:
         _emit(document)

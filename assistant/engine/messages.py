@@ -3,13 +3,17 @@
 One phrase table serves both directions, so what the engine writes is exactly what it reads. The
 parser tolerates what people paste: SDK prefixes, line breaks, missing spaces (``perform:iam:…``),
 a resource glued to the reason (``mfa/with an explicit deny``), ``arn:aws:iam123456789012:`` with
-its colons lost, policy ARN suffixes, and EC2's encoded authorization failure messages.
+its colons lost, policy ARN suffixes, and EC2's encoded authorization failure messages. It also
+reads the output of ``aws sts decode-authorization-message`` (the CLI's ``{"DecodedMessage": "…"}``
+or the decoded JSON): principal, action, resource, decision and every condition key of the context.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.engine.model import Decision, PolicyKind, Request
 
@@ -69,6 +73,7 @@ class Denial:
     error_code: str | None = None
     encoded_message: str | None = None
     notes: tuple[str, ...] = ()
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()  # condition keys of a decoded message
 
     @property
     def request_key(self) -> str:
@@ -122,8 +127,55 @@ def _one_line(text: str) -> str:
     return " ".join(lines)
 
 
+def _items(value: Any) -> list[Any]:
+    """The list in a decoded message's ``{"items": [...]}`` wrapper (or a plain list)."""
+    if isinstance(value, dict):
+        value = value.get("items")
+    return value if isinstance(value, list) else []
+
+
+def _decoded_document(text: str) -> dict[str, Any] | None:
+    """The decoded authorization message in ``text``: the JSON itself or the CLI's DecodedMessage wrapper."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        document, _ = json.JSONDecoder().raw_decode(text, start)
+        if isinstance(document, dict) and isinstance(document.get("DecodedMessage"), str):
+            document = json.loads(document["DecodedMessage"])
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(document, dict) and isinstance(document.get("context"), dict) and "allowed" in document:
+        return document
+    return None
+
+
+def _decoded_denial(document: dict[str, Any]) -> Denial | None:
+    context = document["context"]
+    principal = context.get("principal")
+    arn = principal.get("arn") if isinstance(principal, dict) else principal
+    action = context.get("action")
+    if not isinstance(arn, str) or not isinstance(action, str):
+        return None
+    keys = []
+    for condition in _items(context.get("conditions")):
+        if isinstance(condition, dict) and isinstance(condition.get("key"), str):
+            values = tuple(str(v.get("value") if isinstance(v, dict) else v) for v in _items(condition.get("values")))
+            keys.append((condition["key"], values))
+    resource = context.get("resource")
+    decision = None if document.get("allowed") is True else (
+        Decision.EXPLICIT_DENY if document.get("explicitDeny") is True else Decision.IMPLICIT_DENY)
+    return Denial(text=json.dumps(document, ensure_ascii=False), principal=arn, action=action,
+                  resource=resource if isinstance(resource, str) else None, decision=decision, kind=None,
+                  notes=("read from the output of aws sts decode-authorization-message",), context=tuple(keys))
+
+
 def parse_denials(text: str) -> tuple[Denial, ...]:
-    """Every access-denied message in ``text``, in order."""
+    """Every access-denied message in ``text``, in order (or the one decoded authorization message)."""
+    document = _decoded_document(text) if "explicitDeny" in text or "DecodedMessage" in text else None
+    if document is not None:
+        denial = _decoded_denial(document)
+        return (denial,) if denial is not None else ()
     flat = _one_line(text)
     denials = []
     sdk_matches = list(_SDK.finditer(flat))

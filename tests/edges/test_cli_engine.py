@@ -125,3 +125,65 @@ def test_explain_error_reproduces_both_seed_errors_and_proposes_a_verified_fix(s
     fix = document["fix"]
     assert fix["verified"] is True and len(fix["resolves"]) == 2
     assert fix["json"][0]["Version"] == "2012-10-17"
+
+
+SCP_ARN = "arn:aws:organizations::999999999999:policy/o-a1b2c3d4e5/service_control_policy/p-examplepolicy1"
+ALICE = "arn:aws:iam::111122223333:user/alice"
+
+
+def _write(tmp_path: Path, name: str, statements: list[dict]) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}), encoding="utf-8")
+    return str(path)
+
+
+def test_explain_error_reads_todays_message_and_evaluates_the_scp_its_arn_names(tmp_path):
+    # the current format: S3 quotes the resource, an explicit deny ends with the denying policy's ARN
+    text = (f'User: {ALICE} is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::b/k" '
+            f"with an explicit deny in a service control policy: {SCP_ARN}")
+    identity = _write(tmp_path, "attached.json", [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    scp = _write(tmp_path, "p-examplepolicy1.json", [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}])
+    result = run("explain-error", text, "--policy", identity, "--policy", scp, "--json")
+    assert result.returncode == 0, result.stderr
+    (diagnosis,) = json.loads(result.stdout)["diagnoses"]
+    assert diagnosis["resource"] == "arn:aws:s3:::b/k"
+    assert diagnosis["reported"]["policy_arn"] == SCP_ARN and diagnosis["reported"]["policy_type"] == "scp"
+    assert (diagnosis["decision"], diagnosis["policy_type"]) == ("ExplicitlyDenied", "scp")
+    assert diagnosis["reproduced"] is True
+    assert diagnosis["message"] == text
+
+
+DECODED = {
+    "allowed": False, "explicitDeny": False, "matchedStatements": {"items": []}, "failures": {"items": []},
+    "context": {"principal": {"id": "AIDAEXAMPLE", "name": "alice", "arn": ALICE},
+                "action": "ec2:RunInstances",
+                "resource": "arn:aws:ec2:us-east-1:111122223333:instance/*",
+                "conditions": {"items": [
+                    {"key": "ec2:InstanceType", "values": {"items": [{"value": "m5.24xlarge"}]}},
+                    {"key": "aws:Region", "values": {"items": [{"value": "us-east-1"}]}}]}},
+}
+
+
+@pytest.mark.parametrize("pasted", [json.dumps({"DecodedMessage": json.dumps(DECODED)}), json.dumps(DECODED, indent=2)],
+                         ids=["cli-wrapper", "decoded-json"])
+def test_explain_error_reads_decode_authorization_message_and_names_the_failing_condition(tmp_path, pasted):
+    identity = _write(tmp_path, "attached.json", [{
+        "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*",
+        "Condition": {"StringEquals": {"ec2:InstanceType": "t3.micro"}}}])
+    result = run("explain-error", "-", "--policy", identity, "--json", stdin=pasted)
+    assert result.returncode == 0, result.stderr
+    (diagnosis,) = json.loads(result.stdout)["diagnoses"]
+    assert (diagnosis["principal"], diagnosis["action"]) == (ALICE, "ec2:RunInstances")
+    assert (diagnosis["decision"], diagnosis["reproduced"]) == ("ImplicitlyDenied", True)
+    assert "ec2:InstanceType" in diagnosis["explanation"] and "t3.micro" in diagnosis["explanation"]
+
+
+def test_simulate_warns_about_an_unknown_condition_operator(tmp_path):
+    policy = _write(tmp_path, "p.json", [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                                         {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                                          "Condition": {"BoolIfExist": {"aws:SecureTransport": "false"}}}])
+    result = run("simulate", "--principal", ALICE, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k",
+                 "--policy", policy, "--context", "aws:SecureTransport=false", "--json")
+    line = json.loads(result.stdout)
+    assert line["decision"] == "Allowed"
+    assert len(line["warnings"]) == 1 and "BoolIfExist" in line["warnings"][0]
