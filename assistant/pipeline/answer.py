@@ -9,26 +9,31 @@ deterministic answer with a notice). The user always gets an answer.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.adapters.articles import Article, load_articles
+from assistant.adapters.articles import Article, Slot, load_articles
 from assistant.adapters.iam_catalog import IamDataCatalog
 from assistant.adapters.llm import ChatModel, OpenAIChat
 from assistant.config import Settings
 from assistant.engine.catalog import Catalog
-from assistant.engine.checker import CheckedPolicy
+from assistant.engine.checker import CheckedPolicy, check_value
 from assistant.engine.evaluator import PolicySet, evaluate
-from assistant.engine.model import Decision, Policy, Request
-from assistant.engine.propose import propose_fix
+from assistant.engine.grants import newly_granted
+from assistant.engine.model import Decision, Policy, PolicyType, Request
+from assistant.engine.propose import Obstacle, propose_fix
 from assistant.engine.verify import verify_fix
 from assistant.errors import LLMError, UsageError
-from assistant.pipeline.compose import CandidateCheck, Fix, compose_answer
+from assistant.pipeline.brief import brief_messages
+from assistant.pipeline.compose import CandidateCheck, Fix, FixSource, fill_fix, security_warnings
 from assistant.pipeline.diagnosis import Diagnosis, request_for
 from assistant.pipeline.guard import inspect_policies, strip_citations
-from assistant.pipeline.question import Question, Turn, read_question
+from assistant.pipeline.plan import AnswerPlan, Material, Scope, build_plan
+from assistant.pipeline.question import Intent, Question, Turn, mentioned_services, read_question
+from assistant.pipeline.render import render_markdown, render_plain
 from assistant.retrieval import Retriever, SearchResult
 from assistant.wire import finding_json
 
@@ -39,6 +44,12 @@ _REPAIR_ROUNDS = 2
 _REPLACED_JA = "モデルの提案したポリシーは検証に通らなかったため、チェッカーで検証済みの修正案を示します:"
 _REPLACED_EN = "The model's policy failed verification; here is the fix verified by the checker instead:"
 _MAX_QUESTION = 100_000
+_ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|ロール|認証|accessdenied|unauthorized|permission|"
+                     r"denied|not authorized|policy|\brole\b|credential|assume|forbidden|\b403\b|trust|principal",
+                     re.IGNORECASE)
+_FOREIGN = re.compile(r"\bgcp\b|google cloud|bigquery|azure|entra|active directory|\bazure ad\b|oracle cloud",
+                      re.IGNORECASE)
+_GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Answer:
     notices: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[str, ...] = ()
+    plain: str = ""  # the deterministic answer as plain text (CLI); not part of the JSON document
 
     def to_json(self) -> dict[str, Any]:
         """The ``ask --json`` document of CONTRACTS.md, with notices, per-stage timings and retrieved ids."""
@@ -75,10 +87,16 @@ class _Grounds:
     candidate_entries: tuple[dict[str, Any], ...]
     fix: Fix | None
     fix_entry: dict[str, Any] | None
-    notes: tuple[str, ...]
+    obstacles: tuple[Obstacle, ...]
     search: SearchResult
     articles: tuple[Article, ...]
-    in_scope: bool
+    scope: Scope
+    plan: AnswerPlan
+
+    @property
+    def in_scope(self) -> bool:
+        """True when an article answers the question."""
+        return self.scope is Scope.COVERED
 
 
 class Assistant:
@@ -148,8 +166,7 @@ class Assistant:
             verification = verify_fix(policy_set, PolicySet(identity=(candidate,)), denied, self.catalog)
             resolves = tuple(r.before.request.label for r in verification.resolutions if r.resolved)
             misses = tuple(r.before.request.label for r in verification.resolutions if not r.resolved)
-            label = f"ポリシー {number}" if question.lang == "ja" else f"policy {number}"
-            candidates.append(CandidateCheck(label, resolves, misses, pasted.policy is None))
+            candidates.append(CandidateCheck(number, resolves, misses, pasted.policy is None))
             candidate_entries.append({
                 "source": "question", "json": pasted.value, "valid": pasted.valid,
                 "verified": verification.resolves_all and pasted.valid, "resolves": list(resolves),
@@ -158,26 +175,67 @@ class Assistant:
             })
         fix: Fix | None = None
         fix_entry: dict[str, Any] | None = None
-        notes: tuple[str, ...] = ()
+        obstacles: tuple[Obstacle, ...] = ()
         if denied and attached:
             proposal = propose_fix([p.value for p in attached], policy_set, denied, self.catalog)
-            notes = proposal.notes
+            obstacles = proposal.obstacles
             if proposal.verified and proposal.verification is not None:
                 changed = [(c, o.value) for c, o in zip(proposal.candidates, attached, strict=True) if c != o.value]
                 policy, original = changed[0] if changed else (proposal.candidates[0], attached[0].value)
-                fix = Fix(policy, original, proposal.changes, proposal.verification.newly_granted)
-                fix_entry = {"source": "suggested", "json": policy, "valid": True, "verified": True,
-                             "resolves": [r.before.request.label for r in proposal.verification.resolutions],
-                             "findings": [], "changes": list(proposal.changes),
-                             "newly_granted": list(proposal.verification.newly_granted)}
+                resolves = tuple(r.before.request.label for r in proposal.verification.resolutions)
+                fix = Fix(policy, original, proposal.edits, proposal.verification.grants, resolves)
         timings["analysis"] += (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         search = self.retriever.search(question.search_text or question.text, k=5)
         articles = self._cited(question, search, diagnoses)
         timings["retrieval"] = (time.perf_counter() - started) * 1000
-        in_scope = search.in_scope or bool(diagnoses)
+        scope = self._scope(question, search, articles, diagnoses)
+        articles = articles if scope is Scope.COVERED else ()
+        missing: tuple[Slot, ...] = ()
+        if fix is None and articles and not attached:
+            fix, missing = fill_fix(articles[0], question.facts, [d.request for d in diagnoses], self.catalog)
+        if fix is not None:
+            fix_entry = self._fix_entry(fix, [d.request for d in diagnoses])
+        warnings = tuple(f for p in question.policies for f in security_warnings(p.findings))
+        material = Material(question, scope, diagnoses, bool(attached), tuple(candidates), fix, obstacles, missing,
+                            warnings, articles)
         return _Grounds(question, diagnoses, attached, tuple(candidates), tuple(candidate_entries), fix, fix_entry,
-                        tuple(notes), search, articles if in_scope else (), in_scope)
+                        obstacles, search, articles, scope, build_plan(material))
+
+    def _fix_entry(self, fix: Fix, requests: Sequence[Request]) -> dict[str, Any]:
+        """The ``suggested`` policy entry of ``ask --json`` for a fix shown to the customer."""
+        granted = [g.label for g in fix.grants]
+        if fix.source == FixSource.ARTICLE and fix.policy_type == "identity" and requests:
+            candidate = check_value(fix.policy, PolicyType.IDENTITY, self.catalog).policy
+            if candidate is not None:
+                granted = [g.label for g in newly_granted(PolicySet(), PolicySet(identity=(candidate,)), requests,
+                                                          self.catalog)]
+        return {"source": "suggested", "json": fix.policy, "valid": True, "verified": True,
+                "resolves": list(fix.resolves), "findings": [], "changes": [e.text for e in fix.edits],
+                "newly_granted": granted, "policy_type": fix.policy_type,
+                **({"from_article": True} if fix.source == FixSource.ARTICLE else {})}
+
+    def _scope(self, question: Question, search: SearchResult, articles: Sequence[Article],
+               diagnoses: Sequence[Diagnosis]) -> Scope:
+        """Whether an article answers: a matching error, else a retrieval hit whose article covers the
+        services the question names; otherwise an access question no article covers, or no access question."""
+        if question.intent is Intent.INSTRUCTION and not question.denials and not question.policies:
+            return Scope.INSTRUCTION
+        if _FOREIGN.search(question.text) and not question.denials:
+            return Scope.NOT_ACCESS
+        messages = {d.denial.text for d in diagnoses} | {d.evaluation.message for d in diagnoses
+                                                          if d.evaluation and d.evaluation.message}
+        if articles and any(e in messages for e in articles[0].errors):
+            return Scope.COVERED
+        named = set(question.facts.services) - _GENERIC_SERVICES
+        if articles and (search.in_scope or diagnoses):
+            article = articles[0]
+            text = " ".join([article.title, article.body, article.answer, " ".join(article.tags),
+                             " ".join(e.q + " " + e.a for e in article.faq)])
+            if not named or named & set(mentioned_services(text)):
+                return Scope.COVERED
+        access = bool(diagnoses or question.policies) or bool(_ACCESS.search(question.text))
+        return Scope.UNCOVERED if access else Scope.NOT_ACCESS
 
     def _cited(self, question: Question, search: SearchResult, diagnoses: Sequence[Diagnosis]) -> tuple[Article, ...]:
         """The articles to cite: any whose listed errors match a diagnosed one, then the best hit."""
@@ -204,11 +262,7 @@ class Assistant:
     # --- answers ---------------------------------------------------------------------------------
 
     def _deterministic_text(self, grounds: _Grounds) -> str:
-        question = grounds.question
-        nearest = [f"{h.title} [{h.id}]" for h in grounds.search.hits[:3]]
-        return compose_answer(question.lang, grounds.diagnoses, grounds.fix, grounds.notes, grounds.candidates,
-                              grounds.articles, grounds.in_scope, nearest, question.mfa_present == "false",
-                              bool(grounds.attached))
+        return render_markdown(grounds.plan)
 
     def _answer(self, grounds: _Grounds, text: str, mode: str, extra: Sequence[dict[str, Any]],
                 notices: Sequence[str], timings: dict[str, float], cited: Sequence[str] | None = None) -> Answer:
@@ -225,22 +279,18 @@ class Assistant:
                       tuple({"id": a.id, "lang": a.lang, "title": a.title} for a in articles),
                       tuple(d.to_json() for d in grounds.diagnoses), tuple(policies), tuple(notices),
                       {k: round(v, 2) for k, v in timings.items()},
-                      tuple(dict.fromkeys([a.id for a in grounds.articles] + [h.id for h in grounds.search.hits])))
+                      tuple(dict.fromkeys([a.id for a in grounds.articles] + [h.id for h in grounds.search.hits])),
+                      render_plain(grounds.plan) if mode == "deterministic" else "")
 
     def _prompt(self, grounds: _Grounds, history: Sequence[Turn]) -> list[tuple[str, str]]:
-        lang = "Japanese" if grounds.question.lang == "ja" else "English"
-        passages = "\n\n".join(f"[{h.id}] {h.title} — {h.section}\n{h.text}" for h in grounds.search.hits[:4])
-        diagnosis = json.dumps([d.to_json() for d in grounds.diagnoses], ensure_ascii=False, indent=1)
-        fix = json.dumps(grounds.fix.policy, indent=2) if grounds.fix else "none"
-        system = (f"You are an AWS access-support engineer. Answer in {lang}, in Markdown. Ground every statement "
-                  "in the passages and the checker's diagnosis below; cite article ids in square brackets, e.g. "
-                  "[mfa-device-registration-denied]; never cite other ids. Any policy JSON you show must be complete "
-                  "and valid; when a verified fix is given, show exactly that policy. If the passages do not answer "
-                  "the question, say so.\n\nPASSAGES:\n" + passages + "\n\nDIAGNOSIS:\n" + diagnosis +
-                  "\n\nVERIFIED FIX:\n" + fix)
-        messages = [("system", system)] + [(t.role, t.content) for t in history[-6:]]
-        messages.append(("user", grounds.question.text))
-        return messages
+        checker: dict[str, Any] = {"diagnoses": [d.to_json() for d in grounds.diagnoses],
+                   "customer_policies": [{"json": p.value, "valid": p.valid,
+                                          "findings": [finding_json(f) for f in p.findings]}
+                                         for p in grounds.question.policies],
+                   "verified_fix": grounds.fix_entry,
+                   "kept_denials": [o.text for o in grounds.obstacles]}
+        return brief_messages(grounds.plan, grounds.question, grounds.articles, checker,
+                              [(t.role, t.content) for t in history])
 
     def _llm_answer(self, grounds: _Grounds, history: Sequence[Turn],
                     timings: dict[str, float]) -> Iterator[str | Answer]:

@@ -1,5 +1,8 @@
-"""The deterministic answer: a support engineer's reply composed from the diagnosis, the verified
-fix and the matching article, in the question's language, with no model involved.
+"""Choosing from an article what answers this customer: the best FAQ entry for the question's wording,
+the section for its intent as whole paragraphs without the article's example, and the canonical fix
+filled with the customer's values and checked by the engine.
+
+Nothing here writes prose of its own; ``plan`` orders what is chosen and ``render`` words it.
 """
 
 from __future__ import annotations
@@ -7,47 +10,67 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.adapters.articles import Article
-from assistant.pipeline.diagnosis import Diagnosis
+from assistant.adapters.articles import Article, FaqEntry, Slot
+from assistant.engine.cases import CaseError, parse_case
+from assistant.engine.catalog import Catalog
+from assistant.engine.checker import check_text, check_value
+from assistant.engine.evaluator import PolicySet, evaluate
+from assistant.engine.grants import Grant
+from assistant.engine.model import Decision, Finding, PolicyType, Request, Severity
+from assistant.engine.propose import Edit
+from assistant.pipeline.question import Facts, Intent
 
-__all__ = ["CandidateCheck", "Fix", "compose_answer", "policy_diff"]
+__all__ = ["CandidateCheck", "Fix", "FixSource", "article_policies", "example_names", "fill_fix", "policy_diff",
+           "rank_faq", "section_paragraphs", "security_warnings"]
 
-_DECISION = {
-    "ja": {"ExplicitlyDenied": "明示的な拒否", "ImplicitlyDenied": "暗黙的な拒否 (許可がない)", "Allowed": "許可"},
-    "en": {"ExplicitlyDenied": "explicit deny", "ImplicitlyDenied": "implicit deny (nothing allows it)",
-           "Allowed": "allowed"},
-}
-_ARN = re.compile(r"(arn:[^\s,()`]+[^\s,()`.。、])")  # in code spans, so Markdown leaves ${…} and * alone
-_RESOLUTION = {"ja": "どう対応すればいいの?", "en": "Resolution"}
-_POLICY_IN_ARTICLE = {"ja": "(ポリシーの例は参考記事を参照してください)",
-                      "en": "(see the policy example in the article)"}
-_NOT_REPRODUCED = {
-    "ja": "  - 貼り付けられたポリシーではこのエラーを再現できません。ほかにも適用されているポリシー (別のアタッチ済み"
-          "ポリシー、アクセス許可の境界、SCP など) があるはずです。",
-    "en": "  - The pasted policies do not reproduce this error: another policy applies as well (another attached "
-          "policy, a permissions boundary, an SCP, …).",
-}
+_CAUSE = ("原因", "Why")
+_STEPS = ("どう対応すればいいの?", "Resolution")
+_CAUSE_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.REVIEW})
+_MAX_PARAGRAPHS = 6
+_PRINCIPAL_NAME = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::[\d*]*:(?:user|role|assumed-role|group)/(?:[\w+=,.@-]+/)*"
+                             r"([\w+=,.@-]+)")
+_BUCKET_NAME = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]+[a-z0-9])")
+_LAST_SEGMENT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:[\d*]*:[\w-]+/(?:[\w+=,.@-]+/)*([\w+=,.@-]{3,})")
+_SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+_WORD = re.compile(r"[a-z0-9]+(?:[:_-][a-z0-9]+)*")
+_STOP = frozenset({"a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "it", "is", "are", "was", "be",
+                   "to", "of", "in", "on", "for", "with", "and", "or", "do", "does", "can", "how", "what", "why",
+                   "when", "this", "that", "which", "there", "not", "no"})
+_REPLACES_POLICY = re.compile(r"置き換え|差し替え|ポリシー例|次のポリシー|\breplace\b|\bswap\b|example policy|"
+                              r"policy example|the following policy", re.IGNORECASE)
+_FENCE_OPEN = re.compile(r"^\s*(```|~~~)\s*(\w*)")
+
+
+class FixSource:
+    """Where a shown fix comes from."""
+
+    ENGINE = "engine"  # proposed for the customer's pasted policy and verified against their errors
+    ARTICLE = "article"  # the article's canonical fix, filled with the customer's values and checked
 
 
 @dataclass(frozen=True)
 class Fix:
-    """A verified fix: the corrected policy, the user's original, what changed and what else it allows."""
+    """A fix to show: the policy, the customer's original (engine fixes), the edits, what it newly allows."""
 
     policy: dict[str, Any]
-    original: dict[str, Any]
-    changes: tuple[str, ...]
-    newly_granted: tuple[str, ...]
+    original: dict[str, Any] | None
+    edits: tuple[Edit, ...]
+    grants: tuple[Grant, ...]
+    resolves: tuple[str, ...]
+    source: str = FixSource.ENGINE
+    policy_type: str = "identity"
+    filled: tuple[tuple[str, str, bool], ...] = ()  # (slot kind, value, whether it is the slot's default)
 
 
 @dataclass(frozen=True)
 class CandidateCheck:
     """A policy the user pasted besides the attached one, checked as a fix: what it resolves."""
 
-    label: str
+    number: int
     resolves: tuple[str, ...]
     misses: tuple[str, ...]
     repaired: bool
@@ -60,126 +83,229 @@ def policy_diff(original: dict[str, Any], fixed: dict[str, Any]) -> str:
     return "\n".join(difflib.unified_diff(before, after, "before", "after", lineterm=""))
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Blank-line separated paragraphs; a fenced block stays whole."""
-    paragraphs: list[str] = []
+# --- the best FAQ entry --------------------------------------------------------------------------
+
+def _terms(text: str) -> set[str]:
+    """Words (Latin) and character bigrams (Japanese): enough to tell which FAQ question is asked."""
+    lowered = text.lower()
+    words = {w for w in _WORD.findall(lowered) if w not in _STOP}
+    cjk = re.sub(r"[^\u3040-\u30ff\u4e00-\u9fff]", " ", lowered)
+    bigrams = {chunk[i:i + 2] for chunk in cjk.split() for i in range(len(chunk) - 1)}
+    return words | bigrams
+
+
+def rank_faq(article: Article, question: str) -> list[tuple[float, FaqEntry]]:
+    """The article's FAQ entries, best match for the question first, with their scores (0..1)."""
+    asked = _terms(question)
+    scored = []
+    for entry in article.faq:
+        terms = _terms(entry.q)
+        score = len(asked & terms) / len(terms) if terms else 0.0
+        scored.append((round(score, 3), entry))
+    return sorted(scored, key=lambda pair: -pair[0])
+
+
+# --- the article's example -----------------------------------------------------------------------
+
+def example_names(article: Article) -> frozenset[str]:
+    """Names that belong to the article's example (users, buckets, device names, Sids, slot samples)."""
+    problem = article.sections[0].text if article.sections else ""
+    texts = [problem, *article.errors, json.dumps(list(article.scenarios), default=str)]
+    names: set[str] = set()
+    for text in texts:
+        names.update(_PRINCIPAL_NAME.findall(text))
+        names.update(_BUCKET_NAME.findall(text))
+        names.update(_LAST_SEGMENT.findall(text))
+    for block in article.blocks:
+        names.update(re.findall(r'"Sid"\s*:\s*"([^"]+)"', block.text))
+    if article.fix is not None:
+        names.update(s.sample for s in article.fix.slots)
+    return frozenset(n for n in names if len(n) >= 3 and not n.startswith("$") and n != "*")
+
+
+def _mentions(text: str, names: frozenset[str]) -> bool:
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in names)
+
+
+# --- the section for the intent ------------------------------------------------------------------
+
+def _units(text: str) -> list[str]:
+    """Blank-line separated paragraphs; a fenced block stays whole; list items are units of their own."""
+    units: list[str] = []
     current: list[str] = []
     fenced = False
+
+    def flush() -> None:
+        if current:
+            units.append("\n".join(current).strip())
+            current.clear()
+
     for line in text.split("\n"):
-        if line.strip().startswith(("```", "~~~")):
+        if _FENCE_OPEN.match(line):
+            if not fenced:
+                flush()
             fenced = not fenced
-        if not line.strip() and not fenced:
-            if current:
-                paragraphs.append("\n".join(current).strip())
-            current = []
+            current.append(line)
+            if not fenced:
+                flush()
             continue
-        current.append(line)
-    if current:
-        paragraphs.append("\n".join(current).strip())
-    return [p for p in paragraphs if p]
+        if fenced:
+            current.append(line)
+            continue
+        if not line.strip():
+            flush()
+        elif re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) and not line.startswith("  "):
+            flush()
+            current.append(line)
+        else:
+            current.append(line)
+    flush()
+    return [u for u in units if u]
 
 
-def _excerpt(article: Article, limit: int = 1600) -> str:
-    section = next((s for s in article.sections if s.heading == _RESOLUTION[article.lang]), None)
-    text = section.text if section else article.summary
-    # policies reach the user only through the checker: an article's JSON is referred to, not copied
-    text = re.sub(r"^\s*(```|~~~)\s*json[^\n]*\n.*?^\s*\1\s*$", _POLICY_IN_ARTICLE[article.lang], text,
-                  flags=re.DOTALL | re.MULTILINE)
-    paragraphs = [p for p in _paragraphs(text) if not p.startswith("#")]
-    result = ""
-    for paragraph in paragraphs:
-        if len(result) + len(paragraph) > limit and result:
+def section_paragraphs(article: Article, intent: Intent, hidden: frozenset[str],
+                       other_fix: bool = False) -> tuple[str, tuple[str, ...]]:
+    """The section for the intent ("cause" or "steps") as whole paragraphs: no policy JSON (policies reach
+    the customer only through the checker), nothing after the first sub-section, no paragraph that names
+    the article's example, none that only introduces a block left out; with ``other_fix`` (the engine's
+    fix for the customer's own policy is shown) none that recommends the article's policy instead."""
+    kind = "cause" if intent in _CAUSE_INTENTS else "steps"
+    section = article.section(*(_CAUSE if kind == "cause" else _STEPS))
+    if section is None:
+        return kind, ()
+    units = _units(section.text)
+    chosen: list[str] = []
+    for position, unit in enumerate(units):
+        if unit.startswith("#"):
             break
-        result += paragraph + "\n\n"
-    return result.strip()
+        fence = _FENCE_OPEN.match(unit)
+        if fence and fence.group(2).lower() == "json":
+            continue
+        following = units[position + 1] if position + 1 < len(units) else ""
+        introduces_json = bool(re.match(r"^\s*(```|~~~)\s*json", following))
+        if unit.rstrip().endswith((":", "：")) and (introduces_json or not following or following.startswith("#")):
+            continue
+        if _mentions(unit, hidden) or (other_fix and _REPLACES_POLICY.search(unit)):
+            continue
+        chosen.append(unit)
+    # a lone lead-in whose block or list was left out says nothing
+    while chosen and chosen[-1].rstrip().endswith((":", "：")):
+        chosen.pop()
+    return kind, tuple(chosen[:_MAX_PARAGRAPHS])
 
 
-def _diagnosis_lines(diagnoses: Sequence[Diagnosis], lang: str) -> list[str]:
-    lines = []
-    for number, diagnosis in enumerate(diagnoses, start=1):
-        item = diagnosis.to_json()
-        decision = _DECISION[lang].get(item["decision"] or "", item["decision"] or "?")
-        target = f"`{item['action']}`" + (f" (`{item['resource']}`)" if item["resource"] else "")
-        head = f"{number}. **{target}** — {decision}"
-        lines.append(head)
-        explanation = item["explanation_ja"] if lang == "ja" else item["explanation"]
-        if explanation:
-            lines.append("  - " + _ARN.sub(r"`\1`", explanation))
-        elif lang == "ja":
-            lines.append("  - ポリシーが貼り付けられていないため、原因のステートメントまでは特定できません。")
+# --- the canonical fix, filled -------------------------------------------------------------------
+
+def article_policies(article: Article, catalog: Catalog) -> dict[str, Any]:
+    """The article's named policy blocks as JSON values (a broken one as the checker repairs it)."""
+    found: dict[str, Any] = {}
+    for block in article.blocks:
+        name = block.attrs.get("name")
+        if block.lang != "json" or not name or "template" in block.flags:
+            continue
+        checked = check_text(block.text, PolicyType.IDENTITY, catalog)[0]
+        value = checked.value if checked.value is not None else checked.repaired_value
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def _slot_value(slot: Slot, facts: Facts) -> tuple[str | None, bool]:
+    values = facts.values(slot.kind)
+    if values:
+        return values[0], False
+    return slot.default, slot.default is not None
+
+
+def _replace(value: Any, mapping: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for old, new in mapping.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [_replace(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace(v, mapping) for k, v in value.items()}
+    return value
+
+
+def _checks(article: Article, policy: dict[str, Any], samples: Mapping[str, str], requests: Sequence[Request],
+            catalog: Catalog) -> tuple[bool, tuple[str, ...]]:
+    """Whether the filled fix allows the customer's denied requests (identity fixes), else the article's
+    scenarios with the samples replaced by the customer's values; and what it was checked on."""
+    assert article.fix is not None
+    policy_type = article.fix.policy_type
+    checked = check_value(policy, PolicyType(policy_type), catalog)
+    if not checked.valid or any(f.severity is Severity.SECURITY_WARNING for f in checked.findings):
+        return False, ()
+    if requests and policy_type == "identity" and checked.policy is not None:
+        allowed = [evaluate(PolicySet(identity=(checked.policy,)), r).decision is Decision.ALLOWED for r in requests]
+        return all(allowed), tuple(r.label for r in requests)
+    others = article_policies(article, catalog)
+    name = article.fix.block
+    labels: list[str] = []
+    for scenario in article.scenarios:
+        for entry in scenario.get("expect") or ():
+            if not isinstance(entry, dict) or entry.get("decision") != "Allowed":
+                continue
+            named = [k for k, v in entry.items() if name in (v if isinstance(v, list) else [v])
+                     or any(isinstance(level, list) and name in level for level in (v if isinstance(v, list) else []))]
+            if not named:
+                continue
+            case: dict[str, Any] = {"request": _replace(scenario.get("request"), samples)}
+            for key, names in entry.items():
+                if key in ("decision", "message"):
+                    continue
+                pick = (lambda n: policy if n == name else others.get(n))  # noqa: E731
+                if key in ("scps", "rcps"):
+                    case[key] = [{"org_identifier": str(i), "policies": [pick(n) for n in level]}
+                                 for i, level in enumerate(names)]
+                elif isinstance(names, list):
+                    case[key] = [pick(n) for n in names]
+                else:
+                    case[key] = pick(names)
+            try:
+                decision = evaluate(*parse_case(case)).decision
+            except CaseError:
+                return False, ()
+            if decision is not Decision.ALLOWED:
+                return False, ()
+            labels.append(str(scenario.get("name", "")))
+    return True, tuple(labels)
+
+
+def fill_fix(article: Article, facts: Facts, requests: Sequence[Request],
+             catalog: Catalog) -> tuple[Fix | None, tuple[Slot, ...]]:
+    """The article's canonical fix with the customer's values (or slot defaults), checked by the engine;
+    else the slots that have no value (the answer asks for exactly those)."""
+    template = article.fix
+    if template is None:
+        return None, ()
+    filled: list[tuple[str, str, bool]] = []
+    values: dict[str, str] = {}
+    missing: list[Slot] = []
+    for slot in template.slots:
+        value, defaulted = _slot_value(slot, facts)
+        if value is None:
+            missing.append(slot)
         else:
-            lines.append("  - No policy was pasted, so the statement responsible cannot be named yet.")
-        if diagnosis.reproduced is False:
-            lines.append(_NOT_REPRODUCED[lang])
-    return lines
+            filled.append((slot.kind, value, defaulted))
+            values[slot.name] = value
+    if missing:
+        return None, tuple(missing)
+    text = _SLOT.sub(lambda m: json.dumps(values.get(m.group(1), ""))[1:-1], template.text)
+    try:
+        policy = json.loads(text)
+    except json.JSONDecodeError:
+        return None, ()
+    samples = {s.sample: values[s.name] for s in template.slots if s.sample and s.sample != values[s.name]}
+    ok, on = _checks(article, policy, samples, requests, catalog)
+    if not ok or not isinstance(policy, dict):
+        return None, ()
+    resolves = on if requests else ()
+    return Fix(policy, None, (), (), resolves, FixSource.ARTICLE, template.policy_type, tuple(filled)), ()
 
 
-def compose_answer(lang: str, diagnoses: Sequence[Diagnosis], fix: Fix | None, notes: Sequence[str],
-                   candidates: Sequence[CandidateCheck], articles: Sequence[Article], in_scope: bool,
-                   nearest: Sequence[str], assumed_console: bool, policies_pasted: bool) -> str:
-    """The Markdown answer."""
-    ja = lang == "ja"
-    parts: list[str] = []
-    if not in_scope:
-        if ja:
-            parts.append("申し訳ありません。ナレッジベースには、このご質問にお答えできる記事がありません。")
-            if nearest:
-                parts.append("近いトピックの記事:\n" + "\n".join(f"- {t}" for t in nearest))
-        else:
-            parts.append("Sorry — the knowledge base has no article that answers this question.")
-            if nearest:
-                parts.append("Nearest topics:\n" + "\n".join(f"- {t}" for t in nearest))
-        return "\n\n".join(parts)
-    if diagnoses:
-        parts.append("## 診断" if ja else "## Diagnosis")
-        intro = (f"貼り付けていただいた {len(diagnoses)} 件のエラーを、ポリシーチェッカーで再現しました。" if ja and
-                 policies_pasted else f"{len(diagnoses)} 件のエラーを読み取りました。" if ja else
-                 f"I reproduced the {len(diagnoses)} error(s) you pasted with the policy checker." if policies_pasted
-                 else f"I read {len(diagnoses)} error(s) from your message.")
-        if assumed_console and policies_pasted:
-            intro += (" (MFA を使わずにコンソールにサインインしている前提で評価しています。)" if ja else
-                      " (Evaluated as a console session signed in without MFA.)")
-        parts.append(intro)
-        parts.append("\n".join(_diagnosis_lines(diagnoses, lang)))
-        if not policies_pasted:
-            parts.append("原因のステートメントを特定するには、このユーザー (またはロール) にアタッチされている"
-                         "ポリシーの "
-                         "JSON を貼り付けてください (IAM コンソール → ユーザー → 許可ポリシー → JSON)。" if ja else
-                         "To name the statement responsible, paste the JSON of the policies attached to this user "
-                         "(or role): IAM console → Users → Permissions → the policy → JSON.")
-    for candidate in candidates:
-        label = candidate.label
-        if ja:
-            text = f"貼り付けられた{label}" + ("(注記などを取り除いて修復した上で評価)" if candidate.repaired else "")
-            text += (f"は {', '.join(candidate.resolves)} を解消します" if candidate.resolves
-                     else "はどのエラーも解消しません")
-            text += (f"が、{', '.join(candidate.misses)} は解消しません。" if candidate.misses and candidate.resolves
-                     else "。")
-        else:
-            text = f"The {label} you pasted" + (" (evaluated after repairing it)" if candidate.repaired else "")
-            text += (f" resolves {', '.join(candidate.resolves)}" if candidate.resolves else " resolves none of the "
-                     "errors")
-            text += (f" but not {', '.join(candidate.misses)}." if candidate.misses and candidate.resolves else ".")
-        parts.append(_ARN.sub(r"`\1`", text))
-    if fix is not None:
-        parts.append("## 修正案 (チェッカーで検証済み)" if ja else "## Fix (verified by the checker)")
-        parts.append("次のポリシーで、上記のエラーがすべて解消されることをポリシーチェッカーで確認しました。" if ja else
-                     "The policy checker confirmed that this policy resolves every error above.")
-        parts.append("```json\n" + json.dumps(fix.policy, indent=2, ensure_ascii=False) + "\n```")
-        parts.append(("変更点:\n" if ja else "What changed:\n") + "\n".join(f"- {c}" for c in fix.changes))
-        parts.append(("元のポリシーとの差分:\n" if ja else "Diff against your policy:\n") + "```diff\n"
-                     + policy_diff(fix.original, fix.policy) + "\n```")
-        if fix.newly_granted:
-            actions = [g.split(" on ", 1)[0] for g in fix.newly_granted]
-            shown = ", ".join(f"`{a}`" for a in actions[:8]) + (" …" if len(actions) > 8 else "")
-            parts.append(f"この変更で新たに許可される操作: {shown}" if ja else f"This change also allows: {shown}")
-    for note in notes:
-        parts.append("- " + _ARN.sub(r"`\1`", note))
-    if articles:
-        top = articles[0]
-        parts.append("## 対応方法 (ナレッジベースより)" if ja else "## What to do (from the knowledge base)")
-        excerpt = _excerpt(top)
-        if excerpt:
-            parts.append(excerpt)
-        parts.append(("参考記事:\n" if ja else "Articles:\n") + "\n".join(f"- {a.title} [{a.id}]" for a in articles))
-    return "\n\n".join(parts)
+def security_warnings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The SECURITY_WARNING findings among a policy's findings."""
+    return tuple(f for f in findings if f.severity is Severity.SECURITY_WARNING)
