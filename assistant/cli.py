@@ -2,34 +2,61 @@
 
 Every ``--json`` command prints exactly one JSON document on stdout; logs and progress go to
 stderr. Exit status: 0 success, 1 the thing checked failed, 2 bad usage or unreadable input.
-Project errors are mapped to exit codes in one place, ``_fail``.
+Project errors are mapped to exit codes in one place, ``run``. Built on ``argparse`` and importing
+each command's modules inside the command, so that ``check``, ``simulate`` and ``explain-error``
+start in a fraction of a second (Chroma, the embedding model, Sudachi and LangChain load only for
+the commands that search).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
-
-import typer
+from typing import Any, NoReturn
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
-__all__ = ["app", "main"]
+__all__ = ["default_lang", "main", "run"]
 
-_T = TypeVar("_T")
+Command = Callable[[argparse.Namespace], int]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0])
-kb_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Knowledge-base maintenance.")
-app.add_typer(kb_app, name="kb")
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr and exit 2, like every other usage error of the program."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (hint: {self.prog} --help)", file=sys.stderr)
+        raise _Exit(2)
+
+
+def _one_of(what: str, values: Sequence[str]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in values:
+            raise argparse.ArgumentTypeError(f"unknown {what} '{value}'; use one of: {', '.join(values)}")
+        return value
+
+    parse.__name__ = what  # argparse names the converter in its messages
+    return parse
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+    print(f"error: {message}", file=sys.stderr)
+    raise _Exit(code)
+
+
+def _echo(text: str, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
 
 def _emit(document: Any) -> None:
@@ -48,32 +75,33 @@ def _read_text(source: str) -> str:
         _fail(f"cannot read '{source}': {exc}")
 
 
-def _guarded(run: Callable[[], int]) -> int:
-    try:
-        return run()
-    except AssistantError as exc:
-        _fail(str(exc))
-
-
-def _guarded_value(run: Callable[[], _T]) -> _T:
-    try:
-        return run()
-    except AssistantError as exc:
-        _fail(str(exc))
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
 def _settings() -> Settings:
     return Settings.from_env()
 
 
+def default_lang(env: Mapping[str, str]) -> str:
+    """``ja`` when the locale (LC_ALL, else LC_MESSAGES, else LANG) is Japanese, else ``en``."""
+    locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
+    return "ja" if locale.lower().startswith("ja") else "en"
+
+
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("ja", "en"), default=None,
+                        help="language of the text output (default: from the locale, LANG=ja_JP… gives ja)")
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return args.lang or default_lang(os.environ)
+
+
+def _json_option(parser: argparse.ArgumentParser, what: str = "the document") -> None:
+    parser.add_argument("--json", dest="as_json", action="store_true", help=f"print {what} as JSON on stdout")
+
+
 # --- policy engine commands ---------------------------------------------------------------------
 
-PolicyTypeOption = typer.Option("identity", "--type", help="identity|resource|trust|scp|rcp|session")
+_POLICY_TYPES = ("identity", "resource", "trust", "scp", "rcp", "session")
+_QUOTAS = ("managed", "user-inline", "group-inline", "role-inline", "trust", "scp", "rcp")
 
 
 def _catalog() -> Any:
@@ -82,47 +110,47 @@ def _catalog() -> Any:
     return IamDataCatalog()
 
 
-def _policy_type(value: str) -> Any:
-    from assistant.engine.model import PolicyType
-
-    try:
-        return PolicyType(value)
-    except ValueError:
-        _fail(f"unknown policy type '{value}'; use one of: {', '.join(t.value for t in PolicyType)}")
-
-
-def _print_findings(findings: list[dict[str, Any]], source: str) -> None:
+def _findings_text(findings: list[dict[str, Any]], source: str, lang: str) -> list[str]:
+    lines = []
     for item in findings:
         where = f"{source}:{item['line']}:{item['column']}" if item["line"] else source
         hint = f" ({item['hint']})" if item.get("hint") else ""
-        typer.echo(f"{where}: {item['severity']} {item['code']} {item['message']}{hint}")
+        message = item["message_ja"] if lang == "ja" and item.get("message_ja") else item["message"]
+        lines.append(f"{where}: {item['severity']} {item['code']} {message}{hint}")
+    return lines
 
 
-@app.command()
-def check(
-    source: str = typer.Argument(..., metavar="FILE|-", help="Policy file, or - for stdin (JSON, text or Markdown)."),
-    policy_type: str = PolicyTypeOption,
-    quota: str | None = typer.Option(None, "--quota", help="Size quota: managed|user-inline|group-inline|"
-                                     "role-inline|trust|scp|rcp (default from --type)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the check document as JSON."),
-) -> None:
-    """Validate a policy document; exit 1 when it has an ERROR finding."""
+_REPAIRED = {"en": "repaired candidate (not the policy as written; check it before use):",
+             "ja": "修復した候補 (書かれたポリシーそのものではありません。使う前に確認してください):"}
+_VALIDITY = {"en": ("valid", "invalid"), "ja": ("有効", "無効")}
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
     from assistant.engine.checker import check_text
+    from assistant.engine.model import PolicyType
     from assistant.engine.validator import SizeQuota
     from assistant.wire import check_document
 
-    kind = _policy_type(policy_type)
-    try:
-        size_quota = SizeQuota(quota) if quota else None
-    except ValueError:
-        _fail(f"unknown quota '{quota}'; use one of: {', '.join(q.value for q in SizeQuota)}")
-    document = check_document(check_text(_read_text(source), kind, _catalog(), size_quota), kind)
-    if as_json:
+    kind = PolicyType(args.policy_type)
+    document = check_document(check_text(_read_text(args.source), kind, _catalog(),
+                                         SizeQuota(args.quota) if args.quota else None), kind)
+    if args.as_json:
         _emit(document)
-    else:
-        _print_findings(document["findings"], "<stdin>" if source == "-" else source)
-        typer.echo("valid" if document["valid"] else "invalid", err=not document["valid"])
-    raise typer.Exit(0 if document["valid"] else 1)
+        return 0 if document["valid"] else 1
+    lang = _lang(args)
+    source = "<stdin>" if args.source == "-" else args.source
+    for line in _findings_text(document["findings"], source, lang):
+        _echo(line)
+    for checked in document.get("policies") or [document]:
+        repaired = checked.get("repaired")
+        if repaired:
+            _echo(_REPAIRED[lang])
+            _echo(json.dumps(repaired["json"], indent=2, ensure_ascii=False))
+            for line in _findings_text(repaired["findings"], "repaired", lang):
+                _echo(line)
+    valid, invalid = _VALIDITY[lang]
+    _echo(valid if document["valid"] else invalid, err=not document["valid"])
+    return 0 if document["valid"] else 1
 
 
 def _policy_file(path: str, option: str) -> Any:
@@ -161,11 +189,13 @@ def _simulate_cases(path: str, as_json: bool) -> int:
             line = case_line(json.loads(raw), f"line {number}: ")
         except json.JSONDecodeError as exc:
             line = {"id": None, "error": f"line {number}: not JSON: {exc.msg} at column {exc.colno}"}
+        except (ValueError, RecursionError) as exc:  # a >4,300-digit number, a nesting too deep to read
+            line = {"id": None, "error": f"line {number}: cannot be read: {type(exc).__name__}"}
         failed += "error" in line
         if as_json:
             _emit(line)
         else:
-            typer.echo(f"{line['id']}: {line.get('decision') or 'error: ' + line['error']}")
+            _echo(f"{line['id']}: {line.get('decision') or 'error: ' + line['error']}")
     return 1 if failed else 0
 
 
@@ -178,29 +208,13 @@ def _principal_ok(principal: str) -> bool:
     return principal.endswith(".amazonaws.com") and " " not in principal  # a service principal
 
 
-@app.command()
-def simulate(
-    cases: str | None = typer.Option(None, "--cases", help="Case file (JSON Lines, docs/interfaces.md)."),
-    principal: str | None = typer.Option(None, "--principal"),
-    action: str | None = typer.Option(None, "--action"),
-    resource: str = typer.Option("", "--resource"),
-    policy: list[str] = typer.Option([], "--policy", help="Identity-based policy file (repeatable)."),
-    boundary: list[str] = typer.Option([], "--boundary", help="Permissions boundary file (repeatable)."),
-    session_policy: str | None = typer.Option(None, "--session-policy"),
-    resource_policy: str | None = typer.Option(None, "--resource-policy"),
-    resource_account: str | None = typer.Option(None, "--resource-account"),
-    scp_level: list[str] = typer.Option([], "--scp-level", help="SCP files of one level, comma-separated; root first."),
-    rcp_level: list[str] = typer.Option([], "--rcp-level", help="RCP files of one level, comma-separated."),
-    context: list[str] = typer.Option([], "--context", help="KEY=VALUE; repeat a key for a multivalued key."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Evaluate requests with AWS's policy evaluation logic."""
-    if cases is not None:
-        raise typer.Exit(_simulate_cases(cases, as_json))
-    if not principal or not action:
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.cases is not None:
+        return _simulate_cases(args.cases, args.as_json)
+    if not args.principal or not args.action:
         _fail("give --cases FILE, or --principal and --action (and usually --resource)")
-    if not _principal_ok(principal):
-        _fail(f"--principal '{principal}' is not a principal: give an ARN (arn:aws:iam::123456789012:user/alice), "
+    if not _principal_ok(args.principal):
+        _fail(f"--principal '{args.principal}' is not a principal: give an ARN (arn:aws:iam::123456789012:user/alice), "
               "a service principal (lambda.amazonaws.com), or anonymous")
     from assistant.engine.cases import CaseError, parse_case
     from assistant.engine.evaluator import evaluate
@@ -208,10 +222,9 @@ def simulate(
     from assistant.engine.principals import derive_context
     from assistant.wire import evaluation_line
 
-    derived = {k: list(v) for k, v in derive_context(principal).items()}
-    given = _context(context)
-    derived.update({k.lower(): v for k, v in given.items()})
-    service, _, name = action.partition(":")
+    derived = {k: list(v) for k, v in derive_context(args.principal).items()}
+    derived.update({k.lower(): v for k, v in _context(args.context).items()})
+    service, _, name = args.action.partition(":")
     info = (_catalog().actions(service) or {}).get(name.lower())
 
     def levels(specs: list[str], option: str) -> list[dict[str, Any]]:
@@ -219,14 +232,14 @@ def simulate(
                 for i, spec in enumerate(specs)]
 
     case = {
-        "identity_policies": [_policy_file(f, "--policy") for f in policy],
-        "permission_boundaries": [_policy_file(f, "--boundary") for f in boundary] or None,
-        "session_policy": _policy_file(session_policy, "--session-policy") if session_policy else None,
-        "resource_policy": _policy_file(resource_policy, "--resource-policy") if resource_policy else None,
-        "scps": levels(scp_level, "--scp-level") or None,
-        "rcps": levels(rcp_level, "--rcp-level") or None,
-        "request": {"principal": principal, "action": action, "resource": resource,
-                    "resource_account": resource_account, "context": derived,
+        "identity_policies": [_policy_file(f, "--policy") for f in args.policy],
+        "permission_boundaries": [_policy_file(f, "--boundary") for f in args.boundary] or None,
+        "session_policy": _policy_file(args.session_policy, "--session-policy") if args.session_policy else None,
+        "resource_policy": _policy_file(args.resource_policy, "--resource-policy") if args.resource_policy else None,
+        "scps": levels(args.scp_level, "--scp-level") or None,
+        "rcps": levels(args.rcp_level, "--rcp-level") or None,
+        "request": {"principal": args.principal, "action": args.action, "resource": args.resource,
+                    "resource_account": args.resource_account, "context": derived,
                     "wildcard_only_action": info is not None and not info.resource_types},
     }
     try:
@@ -238,109 +251,103 @@ def simulate(
     line["explanation"] = explain(evaluation, "en")
     if evaluation.warnings:
         line["warnings"] = list(evaluation.warnings)
-    if as_json:
+    if args.as_json:
         _emit(line)
     else:
-        typer.echo(line["decision"])
+        _echo(line["decision"])
         if line["message"]:
-            typer.echo(line["message"])
-        typer.echo(line["explanation"])
+            _echo(line["message"])
+        _echo(explain(evaluation, _lang(args)))
         for warning in evaluation.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
+    return 0
 
 
-@app.command("explain-error")
-def explain_error(
-    text: str = typer.Argument(..., help="The error message text (or - for stdin)."),
-    policy: list[str] = typer.Option([], "--policy", help="Identity-based policy file (repeatable)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Read access-denied messages; with policies, reproduce them and propose a verified fix."""
+_EXPLAIN_TEXT = {
+    "en": {"on": "{action} on {resource}: {decision}", "verified": "verified fix:", "unverified": "no verified fix:",
+           "no_policy": "to reproduce the decision and get a verified fix, add the policies attached to the "
+                        "principal: --policy FILE (repeatable)"},
+    "ja": {"on": "{action} (リソース {resource}): {decision}", "verified": "検証済みの修正:",
+           "unverified": "検証済みの修正はありません:",
+           "no_policy": "判定を再現して検証済みの修正を得るには、プリンシパルにアタッチされたポリシーを "
+                        "--policy FILE で指定してください (複数可)"},
+}
+
+
+def _cmd_explain_error(args: argparse.Namespace) -> int:
     from assistant.engine.cases import policy_of
     from assistant.pipeline.diagnosis import diagnose
     from assistant.wire import explain_error_document
 
-    message_text = sys.stdin.read() if text == "-" else text
-    documents = [_policy_file(f, "--policy") for f in policy]
+    message_text = sys.stdin.read() if args.text == "-" else args.text
+    documents = [_policy_file(f, "--policy") for f in args.policy]
     catalog = _catalog()
     report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog,
-                      names=[Path(f).stem for f in policy])
-    document = _guarded_value(lambda: explain_error_document(report, documents, catalog))
-    if as_json:
+                      names=[Path(f).stem for f in args.policy])
+    document = explain_error_document(report, documents, catalog)
+    if args.as_json:
         _emit(document)
-        return
+        return 0
+    lang = _lang(args)
+    words = _EXPLAIN_TEXT[lang]
     for item in document["diagnoses"]:
-        typer.echo(f"{item['action']} on {item['resource'] or '*'}: {item['decision']}")
-        if item["explanation"]:
-            typer.echo(f"  {item['explanation']}")
+        _echo(words["on"].format(action=item["action"], resource=item["resource"] or "*", decision=item["decision"]))
+        explanation = item.get("explanation_ja") if lang == "ja" else item["explanation"]
+        if explanation:
+            _echo(f"  {explanation}")
+    if not documents:
+        _echo(words["no_policy"], err=True)
     fix = document["fix"]
     if fix:
-        typer.echo("verified fix:" if fix["verified"] else "no verified fix:")
+        _echo(words["verified"] if fix["verified"] else words["unverified"])
         for change in fix["changes"] + fix["notes"]:
-            typer.echo(f"  - {change}")
+            _echo(f"  - {change}")
         if fix["verified"]:
-            typer.echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))
+            _echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))
+    return 0
 
 
-@kb_app.command("vectors")
-def kb_vectors() -> None:
-    """Write the shipped vectors of kb/ (vectors/; `make vectors`): a fresh install then indexes without the model."""
-    from assistant.retrieval.progress import StderrProgress
-    from assistant.retrieval.shipped import write_shipped_vectors
-
-    def run() -> int:
-        report = write_shipped_vectors(_settings(), StderrProgress("embedding"))
-        typer.echo(f"{report.chunks} chunks ({report.embedded} embedded now) in "
-                   + ", ".join(str(f) for f in report.files) + f": {report.bytes / 1024:.0f} KiB", err=True)
-        return 0
-
-    raise typer.Exit(_guarded(run))
-
-
-@kb_app.command("lint")
-def kb_lint(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Check every article in kb/: format, links, policies and scenarios."""
+def _cmd_kb_lint(args: argparse.Namespace) -> int:
     from assistant.kb_lint import lint_kb
 
-    settings = _settings()
-    count, problems = lint_kb(settings.kb_dir, _catalog())
-    if as_json:
+    count, problems = lint_kb(_settings().kb_dir, _catalog())
+    if args.as_json:
         _emit({"ok": not problems, "files": count,
                "problems": [{"file": p.path, "line": p.line, "problem": p.problem} for p in problems]})
     else:
         for problem in problems:
-            typer.echo(str(problem))
-        typer.echo(f"{count} files, {len(problems)} problems", err=True)
-    raise typer.Exit(1 if problems else 0)
+            _echo(str(problem))
+        _echo(f"{count} files, {len(problems)} problems", err=True)
+    return 1 if problems else 0
+
+
+def _cmd_kb_vectors(args: argparse.Namespace) -> int:
+    from assistant.retrieval.progress import StderrProgress
+    from assistant.retrieval.shipped import write_shipped_vectors
+
+    report = write_shipped_vectors(_settings(), StderrProgress("embedding"))
+    _echo(f"{report.chunks} chunks ({report.embedded} embedded now) in "
+          + ", ".join(str(f) for f in report.files) + f": {report.bytes / 1024:.0f} KiB", err=True)
+    return 0
 
 
 # --- HTTP API -----------------------------------------------------------------------------------
 
 
-@app.command()
-def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
-    port: int = typer.Option(8000, "--port"),
-    workers: int = typer.Option(1, "--workers", help="Worker processes; each loads its own models."),
-    log_level: str = typer.Option("info", "--log-level", help="debug|info|warning|error"),
-) -> None:
-    """Serve the HTTP API (JSON logs on stderr; KB_ASSISTANT_API_TOKEN turns on bearer auth)."""
+def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from assistant.api import log_config
 
-    if workers < 1:
-        _fail(f"--workers must be at least 1, got {workers}")
-    if log_level not in ("debug", "info", "warning", "error"):
-        _fail(f"unknown --log-level '{log_level}'; use debug, info, warning or error")
-    uvicorn.run("assistant.api:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=log_config(log_level), access_log=False, timeout_graceful_shutdown=10)
+    if args.workers < 1:
+        _fail(f"--workers must be at least 1, got {args.workers}")
+    uvicorn.run("assistant.api:create_app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_config=log_config(args.log_level), access_log=False,
+                timeout_graceful_shutdown=10)
+    return 0
 
 
 # --- evaluation ---------------------------------------------------------------------------------
-
-eval_app = typer.Typer(add_completion=False, help="Evaluation harness: answer quality on a dataset; compare runs.")
-app.add_typer(eval_app, name="eval")
 
 
 def _eval_progress() -> Any:
@@ -367,109 +374,74 @@ def _eval_progress() -> Any:
     return bar()
 
 
-@eval_app.callback(invoke_without_command=True)
-def eval_command(
-    ctx: typer.Context,
-    dataset: str | None = typer.Option(None, "--dataset", help="A .jsonl file, a directory of them or a glob "
-                                       "(default eval/datasets/public.jsonl, else eval/datasets/parts/)."),
-    out: Path | None = typer.Option(None, "--out", help="Run directory; an existing run there is resumed "
-                                    "(default: a new directory under eval/runs/)."),
-    mode: str = typer.Option("auto", "--mode", help="auto|deterministic|llm|retrieval (retrieval: search only)."),
-    concurrency: int = typer.Option(4, "--concurrency", "-j", help="Questions answered at once (threads; "
-                                    "-j 1 for latency figures free of contention)."),
-    thresholds: Path | None = typer.Option(None, "--thresholds", help="Thresholds file (default "
-                                           "eval/thresholds.toml)."),
-    limit: int | None = typer.Option(None, "--limit", help="Only the first N questions."),
-    judge: bool | None = typer.Option(None, "--judge/--no-judge", help="LLM judge (default: when "
-                                      "KB_ASSISTANT_JUDGE_MODEL is set)."),
-    judge_repeats: int = typer.Option(3, "--judge-repeats", help="Judge runs per question, averaged."),
-    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
-) -> None:
-    """Evaluate answers on a dataset; exit 1 when a metric is below its threshold."""
-    if ctx.invoked_subcommand is not None:
-        return
-    import os
-
+def _cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation.session import evaluate_from_settings
     from assistant.evaluation.summary import METRICS
 
-    def run() -> int:
-        with _eval_progress() as bar:
-            result = evaluate_from_settings(_settings(), os.environ, dataset=dataset, out=out, mode=mode,
-                                            concurrency=concurrency, thresholds=thresholds, limit=limit,
-                                            judge=judge, judge_repeats=judge_repeats, progress=bar.phase,
-                                            index_progress=bar.index)
-        summary = result.summary
-        if as_json:
-            _emit(summary)
-        else:
-            typer.echo(f"run: {result.path} ({summary['questions']} questions, {summary['passed']} passed every "
-                       f"check, {summary['errors']} errors)")
-            for metric, value in summary["metrics"].items():
-                if value is not None:
-                    unit = METRICS[metric].unit
-                    shown = f"{value:,.0f} ms" if unit == "ms" else f"${value:.4f}" if unit == "usd" else f"{value:.3f}"
-                    typer.echo(f"  {metric:<36} {shown}")
-            typer.echo(f"report: {result.path / 'report.html'}")
-            for violation in summary["thresholds"]["violations"]:
-                typer.echo(f"below threshold: {violation['metric']} = {violation['value']:.4g} "
-                           f"({violation['kind']} {violation['bound']:.4g})", err=True)
-        return 0 if result.ok else 1
-
-    raise typer.Exit(_guarded(run))
+    with _eval_progress() as bar:
+        result = evaluate_from_settings(_settings(), os.environ, dataset=args.dataset, out=args.out, mode=args.mode,
+                                        concurrency=args.concurrency, thresholds=args.thresholds, limit=args.limit,
+                                        judge=args.judge, judge_repeats=args.judge_repeats, progress=bar.phase,
+                                        index_progress=bar.index)
+    summary = result.summary
+    if args.as_json:
+        _emit(summary)
+    else:
+        _echo(f"run: {result.path} ({summary['questions']} questions, {summary['passed']} passed every "
+              f"check, {summary['errors']} errors)")
+        for metric, value in summary["metrics"].items():
+            if value is not None:
+                unit = METRICS[metric].unit
+                shown = f"{value:,.0f} ms" if unit == "ms" else f"${value:.4f}" if unit == "usd" else f"{value:.3f}"
+                _echo(f"  {metric:<36} {shown}")
+        _echo(f"report: {result.path / 'report.html'}")
+        for violation in summary["thresholds"]["violations"]:
+            _echo(f"below threshold: {violation['metric']} = {violation['value']:.4g} "
+                  f"({violation['kind']} {violation['bound']:.4g})", err=True)
+    return 0 if result.ok else 1
 
 
-@eval_app.command("compare")
-def eval_compare(
-    run_a: str = typer.Argument(..., help="The baseline run directory (or its name under eval/runs/)."),
-    run_b: str = typer.Argument(..., help="The new run directory."),
-    thresholds: Path | None = typer.Option(None, "--thresholds", help="Gates and tolerances (default "
-                                           "eval/thresholds.toml, else those stored with RUN_B)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Per-metric deltas and changed questions; exit 1 when a gated metric regressed beyond tolerance."""
+def _cmd_eval_compare(args: argparse.Namespace) -> int:
     from assistant.evaluation import compare_runs, load_thresholds
     from assistant.evaluation.session import RUNS_DIR, default_thresholds
 
-    def run() -> int:
-        path = thresholds if thresholds is not None else default_thresholds()
-        comparison = compare_runs(run_a, run_b, load_thresholds(path) if path else None, RUNS_DIR)
-        if as_json:
-            _emit(comparison.to_json())
-        else:
-            if not comparison.same_dataset:
-                typer.echo("note: the runs used different datasets", err=True)
-            for d in comparison.deltas:
-                worse, better = (" REGRESSED", " improved") if d.gated else (" worse", " better")
-                flag = worse if d.regressed else better if d.improved else ""
-                gate = f" (gated, tolerance {d.tolerance:g})" if d.gated and d.tolerance is not None else ""
-                a, b = ("–" if v is None else f"{v:.4g}" for v in (d.a, d.b))
-                delta = "" if d.delta is None else f"{d.delta:+.4g}"
-                typer.echo(f"{d.metric:<36} {a:>10} → {b:<10} {delta:>9}{gate}{flag}")
-            for label, changes in (("regressed", comparison.regressed), ("improved", comparison.improved)):
-                typer.echo(f"{len(changes)} questions {label}")
-                for change in changes:
-                    typer.echo(f"  {change.id}: " + ", ".join([f"-{c}" for c in change.lost] +
-                                                             [f"+{c}" for c in change.gained]))
-            if not comparison.ok:
-                typer.echo("gate failed: " + ", ".join(d.metric for d in comparison.gate_failures), err=True)
+    path = args.thresholds if args.thresholds is not None else default_thresholds()
+    comparison = compare_runs(args.run_a, args.run_b, load_thresholds(path) if path else None, RUNS_DIR)
+    if args.as_json:
+        _emit(comparison.to_json())
         return 0 if comparison.ok else 1
+    if not comparison.same_dataset:
+        _echo("note: the runs used different datasets", err=True)
+    for d in comparison.deltas:
+        worse, better = (" REGRESSED", " improved") if d.gated else (" worse", " better")
+        flag = worse if d.regressed else better if d.improved else ""
+        gate = f" (gated, tolerance {d.tolerance:g})" if d.gated and d.tolerance is not None else ""
+        a, b = ("–" if v is None else f"{v:.4g}" for v in (d.a, d.b))
+        delta = "" if d.delta is None else f"{d.delta:+.4g}"
+        _echo(f"{d.metric:<36} {a:>10} → {b:<10} {delta:>9}{gate}{flag}")
+    for label, changes in (("regressed", comparison.regressed), ("improved", comparison.improved)):
+        _echo(f"{len(changes)} questions {label}")
+        for change in changes:
+            _echo(f"  {change.id}: " + ", ".join([f"-{c}" for c in change.lost] + [f"+{c}" for c in change.gained]))
+    if not comparison.ok:
+        _echo("gate failed: " + ", ".join(d.metric for d in comparison.gate_failures), err=True)
+    return 0 if comparison.ok else 1
 
-    raise typer.Exit(_guarded(run))
 
-
-@eval_app.command("list")
-def eval_list(as_json: bool = typer.Option(False, "--json", help="JSON Lines, one run per line.")) -> None:
-    """The stored runs under eval/runs/, newest first."""
+def _cmd_eval_list(args: argparse.Namespace) -> int:
     from assistant.evaluation import list_runs
     from assistant.evaluation.session import RUNS_DIR
 
-    for info in list_runs(RUNS_DIR):
-        if as_json:
+    runs = list_runs(RUNS_DIR)
+    if not runs and not args.as_json:
+        _echo(f"no evaluation runs under {RUNS_DIR} yet (hint: kb-assistant eval --mode deterministic)", err=True)
+    for info in runs:
+        if args.as_json:
             _emit(info.to_json())
         else:
             state = "complete" if info.complete else f"partial {info.answered}/{info.questions}"
-            typer.echo(f"{info.name}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
+            _echo(f"{info.name}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
+    return 0
 
 
 # --- chat front end and its feedback ------------------------------------------------------------
@@ -477,163 +449,270 @@ def eval_list(as_json: bool = typer.Option(False, "--json", help="JSON Lines, on
 _UI_APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 
 
-@app.command("ui")
-def ui_command(
-    port: int = typer.Option(8501, "--port", help="TCP port."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
-) -> None:
-    """Streamlit chat front end (headless, no usage statistics)."""
-    import os
-
-    if not 0 < port < 65536:
-        _fail(f"--port must be 1-65535, got {port}")
+def _cmd_ui(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        _fail(f"--port must be 1-65535, got {args.port}")
     if not _UI_APP.is_file():
         _fail(f"the UI is not installed: '{_UI_APP}' is missing (hint: install from the checkout: pip install -e .)")
     command = [sys.executable, "-m", "streamlit", "run", str(_UI_APP), "--server.headless", "true",
-               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+               "--server.address", args.host, "--server.port", str(args.port), "--browser.gatherUsageStats",
+               "false", "--server.fileWatcherType", "none", "--global.developmentMode", "false",
                "--client.toolbarMode", "minimal"]
-    typer.echo(f"kb-assistant ui: http://{host}:{port}", err=True)
+    _echo(f"kb-assistant ui: http://{args.host}:{args.port}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, command)  # the server replaces this process: signals reach it directly
 
 
-feedback_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Feedback given in the chat UI.")
-app.add_typer(feedback_app, name="feedback")
-
-
-@feedback_app.command("export")
-def feedback_export(
-    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
-    raw: bool = typer.Option(False, "--raw", help="Every stored row (thumbs up and down, comments) as JSON Lines."),
-) -> None:
-    """Thumbs-up answers as an evaluation dataset (JSON Lines, eval/datasets/README.md)."""
+def _cmd_feedback_export(args: argparse.Namespace) -> int:
     from assistant.feedback import FeedbackStore
 
-    def run() -> int:
-        store = FeedbackStore.from_settings(_settings())
-        lines = [e.to_json() for e in store.entries()] if raw else store.dataset()
-        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-        if out is None:
-            sys.stdout.write(text)
-        else:
-            try:
-                out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                _fail(f"cannot write '{out}': {exc.strerror or exc}")
-        typer.echo(f"{len(lines)} {'rows' if raw else 'questions'} exported from {store.path}", err=True)
-        return 0
-
-    raise typer.Exit(_guarded(run))
+    store = FeedbackStore.from_settings(_settings())
+    lines = [e.to_json() for e in store.entries()] if args.raw else store.dataset()
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write '{args.out}': {exc.strerror or exc}")
+    _echo(f"{len(lines)} {'rows' if args.raw else 'questions'} exported from {store.path}", err=True)
+    return 0
 
 
 # --- retrieval commands -------------------------------------------------------------------------
 
 
-@app.command("ingest")
-def ingest_command(
-    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (after a model change)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON."),
-) -> None:
-    """Index kb/ into the vector store (incremental unless --rebuild)."""
+def _cmd_ingest(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from assistant.retrieval import Retriever
 
-    def run() -> int:
-        try:
-            with Retriever(_settings()) as retriever:
-                report = retriever.ingest(rebuild=rebuild)
-        except KeyboardInterrupt:
-            typer.echo("interrupted: the previous index is unchanged", err=True)
-            return 130
-        if as_json:
-            _emit(asdict(report))
-        else:
-            typer.echo(f"{report.articles} articles: {len(report.added)} added, "
-                       f"{len(report.changed)} changed, {len(report.removed)} removed, "
-                       f"{report.unchanged} unchanged; {report.embedded_chunks} of {report.chunks} chunks "
-                       f"embedded in {report.seconds:.1f} s"
-                       + ("" if report.published else " (index already up to date)"), err=True)
-        return 0
+    try:
+        with Retriever(_settings()) as retriever:
+            if args.break_lock:
+                holder = retriever.store.break_lock()
+                if holder:
+                    _echo(f"removed the ingest lock of pid {holder.get('pid')} on '{holder.get('host')}' "
+                          f"(since {holder.get('since')})", err=True)
+            report = retriever.ingest(rebuild=args.rebuild)
+    except KeyboardInterrupt:
+        _echo("interrupted: the previous index is unchanged", err=True)
+        return 130
+    if args.as_json:
+        _emit(asdict(report))
+    else:
+        _echo(f"{report.article_ids} articles ({report.articles} files): "
+              f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+              f"{report.unchanged} unchanged; {report.chunks} chunks, {report.embedded_chunks} embedded by the "
+              f"model in {report.seconds:.1f} s" + ("" if report.published else " (index already up to date)"),
+              err=True)
+    return 0
 
-    raise typer.Exit(_guarded(run))
 
-
-_BATCH_OPTION = typer.Option(None, "--batch", help='JSON Lines of {"id": …, "query": …}.')
-
-
-@app.command("search")
-def search_command(
-    query: str | None = typer.Argument(None, help="What to look for (omit with --batch)."),
-    k: int = typer.Option(5, "-k", help="Number of articles."),
-    batch: Path | None = _BATCH_OPTION,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Retrieval only: the articles that answer QUERY, best first (or one JSON line per batch query)."""
+def _cmd_search(args: argparse.Namespace) -> int:
     from assistant.retrieval import Retriever, search_document
 
-    if (query is None) == (batch is None):
+    if (args.query is None) == (args.batch is None):
         _fail("give either QUERY or --batch FILE.jsonl")
-    if k < 1:
-        _fail(f"-k must be at least 1, got {k}")
-    lines = _read_text(str(batch)).splitlines() if batch is not None else []
-
-    def run() -> int:
-        failed = 0
-        with Retriever(_settings()) as retriever:
-            retriever.generation()
-            if query is not None:
-                result = retriever.search(query, k)
-                if as_json:
-                    _emit(search_document(result))
-                    return 0
-                if not result.in_scope:
-                    typer.echo("(out of scope: no article answers this question; nearest articles below)")
-                for rank, hit in enumerate(result.hits, start=1):
-                    typer.echo(f"{rank}. {hit.id} [{hit.lang}] {hit.title} — {hit.section} ({hit.score:.3f})")
+    if args.k < 1:
+        _fail(f"-k must be at least 1, got {args.k}")
+    lines = _read_text(args.batch).splitlines() if args.batch is not None else []
+    failed = 0
+    with Retriever(_settings()) as retriever:
+        retriever.generation()
+        if args.query is not None:
+            result = retriever.search(args.query, args.k)
+            if args.as_json:
+                _emit(search_document(result))
                 return 0
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    _emit({"id": None, "error": f"line {number}: not JSON: {exc}"})
-                    failed += 1
-                    continue
-                if not isinstance(item, dict) or not isinstance(item.get("query"), str):
-                    _emit({"id": item.get("id") if isinstance(item, dict) else None,
-                           "error": f"line {number}: expected {{\"id\": …, \"query\": \"…\"}}"})
-                    failed += 1
-                    continue
-                _emit(search_document(retriever.search(item["query"], k), id=item.get("id")))
-                sys.stdout.flush()
-        return 1 if failed else 0
+            if not result.in_scope:
+                _echo("(out of scope: no article answers this question; nearest articles below)")
+            for rank, hit in enumerate(result.hits, start=1):
+                _echo(f"{rank}. {hit.id} [{hit.lang}] {hit.title} — {hit.section} ({hit.score:.3f})")
+            return 0
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                _emit({"id": None, "error": f"line {number}: not JSON: {exc}"})
+                failed += 1
+                continue
+            if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                _emit({"id": item.get("id") if isinstance(item, dict) else None,
+                       "error": f"line {number}: expected {{\"id\": …, \"query\": \"…\"}}"})
+                failed += 1
+                continue
+            _emit(search_document(retriever.search(item["query"], args.k), id=item.get("id")))
+            sys.stdout.flush()
+    return 1 if failed else 0
 
-    raise typer.Exit(_guarded(run))
 
-
-@app.command()
-def ask(
-    question: str = typer.Argument(..., help="The question, or - for stdin."),
-    mode: str = typer.Option("auto", "--mode", help="auto|deterministic|llm"),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Answer one question from the knowledge base and the policy checker."""
+def _cmd_ask(args: argparse.Namespace) -> int:
     from assistant.pipeline.answer import Assistant
 
-    text = sys.stdin.read() if question == "-" else question
+    text = sys.stdin.read() if args.question == "-" else args.question
+    answer = Assistant.from_settings(_settings()).ask(text, mode=args.mode)
+    if args.as_json:
+        _emit(answer.to_json())
+    else:
+        _echo(answer.answer)
+        for notice in answer.notices:
+            _echo(f"note: {notice}", err=True)
+    return 0
 
-    def run() -> int:
-        answer = Assistant.from_settings(_settings()).ask(text, mode=mode)
-        if as_json:
-            _emit(answer.to_json())
-        else:
-            typer.echo(answer.answer)
-            for notice in answer.notices:
-                typer.echo(f"note: {notice}", err=True)
-        return 0
 
-    raise typer.Exit(_guarded(run))
+# --- the parser ---------------------------------------------------------------------------------
+
+
+def _command(subparsers: Any, name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kb-assistant", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    check = _command(commands, "check", _cmd_check, "Validate a policy document; exit 1 when it has an ERROR finding.")
+    check.add_argument("source", metavar="FILE|-", help="policy file, or - for stdin (JSON, text or Markdown)")
+    check.add_argument("--type", dest="policy_type", type=_one_of("policy type", _POLICY_TYPES), default="identity",
+                       metavar="|".join(_POLICY_TYPES), help="policy type (default identity)")
+    check.add_argument("--quota", type=_one_of("quota", _QUOTAS), metavar="|".join(_QUOTAS),
+                       help="size quota (default from --type)")
+    _json_option(check, "the check document")
+    _lang_option(check)
+
+    sim = _command(commands, "simulate", _cmd_simulate, "Evaluate requests with AWS's policy evaluation logic.")
+    sim.add_argument("--cases", metavar="FILE.jsonl", help="case file (JSON Lines, docs/interfaces.md)")
+    sim.add_argument("--principal", metavar="ARN")
+    sim.add_argument("--action", metavar="SERVICE:ACTION")
+    sim.add_argument("--resource", metavar="ARN", default="")
+    sim.add_argument("--policy", metavar="FILE", action="append", default=[],
+                     help="identity-based policy file (repeatable)")
+    sim.add_argument("--boundary", metavar="FILE", action="append", default=[],
+                     help="permissions boundary file (repeatable)")
+    sim.add_argument("--session-policy", metavar="FILE")
+    sim.add_argument("--resource-policy", metavar="FILE")
+    sim.add_argument("--resource-account", metavar="ID")
+    sim.add_argument("--scp-level", metavar="F[,F...]", action="append", default=[],
+                     help="SCP files of one level, comma-separated; root first (repeatable)")
+    sim.add_argument("--rcp-level", metavar="F[,F...]", action="append", default=[],
+                     help="RCP files of one level, comma-separated (repeatable)")
+    sim.add_argument("--context", metavar="KEY=VALUE", action="append", default=[],
+                     help="request context; repeat a key for a multivalued key")
+    _json_option(sim, "one JSON line per case")
+    _lang_option(sim)
+
+    explain = _command(commands, "explain-error", _cmd_explain_error,
+                       "Read access-denied messages; with policies, reproduce them and propose a verified fix.")
+    explain.add_argument("text", metavar="TEXT", help="the error message text, or - for stdin")
+    explain.add_argument("--policy", metavar="FILE", action="append", default=[],
+                         help="identity-based policy file attached to the principal (repeatable)")
+    _json_option(explain)
+    _lang_option(explain)
+
+    kb = commands.add_parser("kb", help="Knowledge-base maintenance.", description="Knowledge-base maintenance.")
+    kb_commands = kb.add_subparsers(title="commands", metavar="COMMAND")
+    lint = _command(kb_commands, "lint", _cmd_kb_lint, "Check every article in kb/: format, links, policies and "
+                    "scenarios.")
+    _json_option(lint, "the lint report")
+    _command(kb_commands, "vectors", _cmd_kb_vectors, "Write the shipped vectors of kb/ (vectors/; make vectors), "
+             "so that a fresh install indexes without running the model.")
+
+    ingest = _command(commands, "ingest", _cmd_ingest, "Index kb/ into the vector store (incremental unless "
+                      "--rebuild).")
+    ingest.add_argument("--rebuild", action="store_true", help="re-embed everything (after a model change)")
+    ingest.add_argument("--break-lock", action="store_true",
+                        help="remove the ingest lock first (when no other ingest is running but the lock remains)")
+    _json_option(ingest, "the ingest report")
+
+    search = _command(commands, "search", _cmd_search, "Retrieval only: the articles that answer QUERY, best "
+                      "first (or one JSON line per batch query).")
+    search.add_argument("query", nargs="?", metavar="QUERY", help="what to look for (omit with --batch)")
+    search.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
+    search.add_argument("--batch", metavar="FILE.jsonl", help='JSON Lines of {"id": …, "query": …}')
+    _json_option(search, "the search document")
+
+    ask = _command(commands, "ask", _cmd_ask, "Answer one question from the knowledge base and the policy checker.")
+    ask.add_argument("question", metavar="QUESTION|-", help="the question, or - for stdin")
+    ask.add_argument("--mode", metavar="auto|deterministic|llm", default="auto",
+                     help="auto (the LLM when configured), deterministic or llm (default auto)")
+    _json_option(ask, "the ask document")
+
+    serve = _command(commands, "serve", _cmd_serve, "Serve the HTTP API (JSON logs on stderr; "
+                     "KB_ASSISTANT_API_TOKEN turns on bearer auth).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes; each loads its own models")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+
+    ui = _command(commands, "ui", _cmd_ui, "Streamlit chat front end (headless, no usage statistics).")
+    ui.add_argument("--port", type=int, default=8501, help="TCP port (default 8501)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+
+    ev = _command(commands, "eval", _cmd_eval, "Evaluate answers on a dataset; exit 1 when a metric is below its "
+                  "threshold. Subcommands compare and list.")
+    ev.add_argument("--dataset", help="a .jsonl file, a directory of them or a glob (default "
+                    "eval/datasets/public.jsonl when it exists, else eval/datasets/parts/)")
+    ev.add_argument("--out", type=Path, help="run directory; an existing run there is resumed (default: a new "
+                    "directory under eval/runs/)")
+    ev.add_argument("--mode", metavar="auto|deterministic|llm|retrieval", default="auto",
+                    help="retrieval: search only (default auto)")
+    ev.add_argument("--concurrency", "-j", type=int, default=4, help="questions answered at once (threads; -j 1 "
+                    "for latency figures free of contention)")
+    ev.add_argument("--thresholds", type=Path, help="thresholds file (default eval/thresholds.toml)")
+    ev.add_argument("--limit", type=int, help="only the first N questions")
+    ev.add_argument("--judge", action=argparse.BooleanOptionalAction, default=None,
+                    help="LLM judge (default: when KB_ASSISTANT_JUDGE_MODEL is set)")
+    ev.add_argument("--judge-repeats", type=int, default=3, help="judge runs per question, averaged")
+    _json_option(ev, "the run summary")
+    eval_commands = ev.add_subparsers(title="commands", metavar="COMMAND")
+    compare = _command(eval_commands, "compare", _cmd_eval_compare, "Per-metric deltas and changed questions; "
+                       "exit 1 when a gated metric regressed beyond tolerance.")
+    compare.add_argument("run_a", metavar="RUN_A", help="the baseline run directory (or its name under eval/runs/)")
+    compare.add_argument("run_b", metavar="RUN_B", help="the new run directory")
+    compare.add_argument("--thresholds", type=Path, help="gates and tolerances (default eval/thresholds.toml, "
+                         "else those stored with RUN_B)")
+    _json_option(compare, "the comparison")
+    runs = _command(eval_commands, "list", _cmd_eval_list, "The stored runs under eval/runs/, newest first.")
+    _json_option(runs, "JSON Lines, one run per line")
+
+    feedback = commands.add_parser("feedback", help="Feedback given in the chat UI.",
+                                   description="Feedback given in the chat UI.")
+    feedback_commands = feedback.add_subparsers(title="commands", metavar="COMMAND")
+    export = _command(feedback_commands, "export", _cmd_feedback_export, "Thumbs-up answers as an evaluation "
+                      "dataset (JSON Lines, eval/datasets/README.md).")
+    export.add_argument("--out", metavar="FILE", help="write to this file instead of stdout")
+    export.add_argument("--raw", action="store_true", help="every stored row (thumbs up and down, comments)")
+
+    for sub in (parser, kb, feedback):
+        sub.set_defaults(handler=None, usage_of=sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the exit status (project errors become exit 2 with their hint)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.handler is None:
+            args.usage_of.print_help(sys.stderr)
+            return 2
+        return args.handler(args)
+    except SystemExit as exc:  # argparse's --help
+        return int(exc.code or 0)
+    except _Exit as exc:
+        return exc.code
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -357,7 +357,8 @@ class VectorStore:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the single-writer lock; raise ``IndexLockedError`` when another writer has it."""
-        owner: dict[str, Scalar] = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
+        owner: dict[str, Scalar] = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now(),
+                                    "started": _process_start(os.getpid())}
         self._acquire(owner)
         try:
             yield
@@ -377,16 +378,25 @@ class VectorStore:
                     if isinstance(exc, chromadb.errors.ChromaError | ValueError) and _attempt == 0:
                         continue  # released between our two calls
                     raise translate_chroma_error(exc, "take the ingest lock") from exc
-                if holder.get("host") == owner["host"] and not _alive(int(holder.get("pid", 0))):
+                if holder.get("host") == owner["host"] and not _alive(int(holder.get("pid", 0)),
+                                                                    str(holder.get("started", ""))):
                     self._drop_lock()  # left behind by a writer of this machine that died
                     continue
                 raise IndexLockedError(
                     f"another ingest is writing the index in {self.location} "
                     f"(pid {holder.get('pid')} on '{holder.get('host')}' since {holder.get('since')})",
-                    hint="wait for it to finish and run the command again",
+                    hint="wait for it to finish; if no ingest is running (it was killed on another machine, "
+                         "say), run `kb-assistant ingest --break-lock`",
                 ) from None
         raise IndexLockedError(f"cannot take the ingest lock of the index in {self.location}",
                                hint="wait for the other ingest to finish and run the command again")
+
+    def break_lock(self) -> dict[str, Any] | None:
+        """Remove the ingest lock whoever holds it; returns the holder it had (None when unlocked)."""
+        holder = self._lock_holder()
+        if holder is not None:
+            self._drop_lock()
+        return holder
 
     def _lock_holder(self) -> dict[str, Any] | None:
         import chromadb.errors
@@ -418,7 +428,17 @@ class VectorStore:
         self.close()
 
 
-def _alive(pid: int) -> bool:
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or "" where that is unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, started: str = "") -> bool:
+    """Whether the writer ``pid`` still runs: a live process with another start time is not it (pid reuse)."""
     if pid <= 0:
         return False
     try:
@@ -426,6 +446,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    now = _process_start(pid)
+    return not (started and now and now != started)
 

@@ -43,8 +43,9 @@ class IngestReport:
     removed: tuple[str, ...]
     unchanged: int
     chunks: int
-    embedded_chunks: int
+    embedded_chunks: int  # by the model: shipped or cached vectors are not counted
     seconds: float
+    article_ids: int  # distinct article ids; ``articles`` counts files (one per id and language)
 
 
 def article_hash(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -94,7 +95,7 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
         if current is not None and not rebuild and not (added or changed or removed or retokenize):
             count = store.count(current)
             return IngestReport(current.name, False, len(new), (), (), (), len(unchanged), count, 0,
-                                time.perf_counter() - started)
+                                time.perf_counter() - started, len({a.id for a in articles}))
 
         fresh: list[tuple[Chunk, str]] = [(chunk, new[key][1]) for key in (*added, *changed)
                                           for chunk in chunk_article(new[key][0], max_chars)]
@@ -130,4 +131,4 @@ def ingest(store: VectorStore, articles: Sequence[Article], tokenizer: Tokenizer
             writer.abort()
             raise
     return IngestReport(generation.name, True, len(new), added, changed, removed, len(unchanged),
-                        copied + len(fresh), len(todo), time.perf_counter() - started)
+                        copied + len(fresh), len(todo), time.perf_counter() - started, len({a.id for a in articles}))

@@ -10,9 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from assistant.cli import app
+from cli_support import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = ("mfa-device-registration-denied", "malformed-policy-document")
@@ -45,8 +43,7 @@ def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _eval(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["eval", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return invoke("eval", *args)
 
 
 def test_eval_deterministic_then_resume_then_compare(env: Path) -> None:
@@ -88,7 +85,7 @@ def test_eval_deterministic_then_resume_then_compare(env: Path) -> None:
     code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
                            "--thresholds", str(strict))
     assert code == 1 and "below threshold: key_facts.complete" in err and "report:" in out
-    assert CliRunner().invoke(app, ["eval", "compare", str(run), str(run), "--thresholds", str(gates)]).exit_code == 0
+    assert _eval("compare", str(run), str(run), "--thresholds", str(gates))[0] == 0
 
 
 def test_usage_errors_exit_2(env: Path) -> None:

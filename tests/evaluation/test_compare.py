@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import invoke
 from evalfix import FakeSystem, answer, question, write_dataset
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.errors import UsageError
 from assistant.evaluation import Thresholds, compare_runs, list_runs, load_dataset, load_summary, run_evaluation
 from assistant.evaluation.dataset import EvalQuestion
@@ -35,8 +34,7 @@ def runs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["eval", "compare", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return invoke("eval", "compare", *args)
 
 
 def _gates(tmp_path: Path, text: str) -> str:

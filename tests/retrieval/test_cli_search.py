@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import invoke
 from retrieval_support import MemoEmbeddings
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.config import Settings
 from assistant.retrieval import Retriever
 from assistant.retrieval.lexical import Tokenizer
@@ -24,8 +23,7 @@ def indexed(settings: Settings, e5: MemoEmbeddings, tokenizer: Tokenizer) -> Set
 
 
 def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return invoke(*args)
 
 
 def test_first_search_builds_the_index_then_ingest_is_incremental(settings: Settings) -> None:
