@@ -156,10 +156,20 @@ def _strings(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
-def _faq(value: Any) -> tuple[FaqEntry, ...]:
+_CJK = "\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef"
+# YAML folds a line break into a space; between Japanese characters that space is an artifact
+_FOLDED = re.compile(rf"(?<=[{_CJK}])[ \t\n]+(?=[{_CJK}])|(?<=[、。])[ \t\n]+")
+
+
+def _text(value: Any, lang: str) -> str:
+    text = str(value or "").strip()
+    return _FOLDED.sub("", text) if lang == "ja" else text
+
+
+def _faq(value: Any, lang: str) -> tuple[FaqEntry, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(FaqEntry(str(e["q"]).strip(), str(e["a"]).strip()) for e in value
+    return tuple(FaqEntry(_text(e["q"], lang), _text(e["a"], lang)) for e in value
                  if isinstance(e, dict) and isinstance(e.get("q"), str) and isinstance(e.get("a"), str))
 
 
@@ -215,8 +225,8 @@ def parse_article(text: str, path: Path) -> Article:
         sections=sections,
         blocks=blocks,
         scenarios=tuple(s for s in scenarios if isinstance(s, dict)) if isinstance(scenarios, list) else (),
-        answer=str(meta.get("answer") or "").strip(),
-        faq=_faq(meta.get("faq")),
+        answer=_text(meta.get("answer"), str(meta.get("lang", ""))),
+        faq=_faq(meta.get("faq"), str(meta.get("lang", ""))),
         fix=_fix(meta.get("fix"), blocks),
     )
 

@@ -44,11 +44,13 @@ _REPAIR_ROUNDS = 2
 _REPLACED_JA = "モデルの提案したポリシーは検証に通らなかったため、チェッカーで検証済みの修正案を示します:"
 _REPLACED_EN = "The model's policy failed verification; here is the fix verified by the checker instead:"
 _MAX_QUESTION = 100_000
-_ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|ロール|認証|accessdenied|unauthorized|permission|"
-                     r"denied|not authorized|policy|\brole\b|credential|assume|forbidden|\b403\b|trust|principal",
-                     re.IGNORECASE)
+_ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|ロール|認証|条件|タグ|accessdenied|unauthorized|"
+                     r"permission|denied|not authorized|policy|\brole\b|credential|assume|forbidden|\b403\b|trust|"
+                     r"principal|condition|arn:|\bsid\b|\baction\b|\bresource\b|forallvalues|foranyvalue|notaction|"
+                     r"access key|アクセスキー|sign.?in|サインイン|password|パスワード", re.IGNORECASE)
 _FOREIGN = re.compile(r"\bgcp\b|google cloud|bigquery|azure|entra|active directory|\bazure ad\b|oracle cloud",
                       re.IGNORECASE)
+_FIX_INTENTS = frozenset({Intent.FIX, Intent.HOW_TO, Intent.REVIEW})  # the customer wants a policy
 _GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations"})
 
 
@@ -192,7 +194,7 @@ class Assistant:
         scope = self._scope(question, search, articles, diagnoses)
         articles = articles if scope is Scope.COVERED else ()
         missing: tuple[Slot, ...] = ()
-        if fix is None and articles and not attached:
+        if fix is None and articles and not attached and question.intent in _FIX_INTENTS:
             fix, missing = fill_fix(articles[0], question.facts, [d.request for d in diagnoses], self.catalog)
         if fix is not None:
             fix_entry = self._fix_entry(fix, [d.request for d in diagnoses])
@@ -221,7 +223,9 @@ class Assistant:
         services the question names; otherwise an access question no article covers, or no access question."""
         if question.intent is Intent.INSTRUCTION and not question.denials and not question.policies:
             return Scope.INSTRUCTION
-        if _FOREIGN.search(question.text) and not question.denials:
+        access = bool(diagnoses or question.policies or question.facts.actions or question.facts.services) or bool(
+            _ACCESS.search(question.text))
+        if not access or (_FOREIGN.search(question.text) and not question.denials):
             return Scope.NOT_ACCESS
         messages = {d.denial.text for d in diagnoses} | {d.evaluation.message for d in diagnoses
                                                           if d.evaluation and d.evaluation.message}
@@ -234,8 +238,7 @@ class Assistant:
                              " ".join(e.q + " " + e.a for e in article.faq)])
             if not named or named & set(mentioned_services(text)):
                 return Scope.COVERED
-        access = bool(diagnoses or question.policies) or bool(_ACCESS.search(question.text))
-        return Scope.UNCOVERED if access else Scope.NOT_ACCESS
+        return Scope.UNCOVERED
 
     def _cited(self, question: Question, search: SearchResult, diagnoses: Sequence[Diagnosis]) -> tuple[Article, ...]:
         """The articles to cite: any whose listed errors match a diagnosed one, then the best hit."""

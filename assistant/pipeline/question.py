@@ -68,8 +68,9 @@ _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple((intent, re.compile
                  r"not working|blocked"),
     (Intent.HOW_TO, r"方法|やり方|したい|させたい|には[?？]|どうやって|どうすれば|手順|\bhow (do|can|to|should)\b|"
                     r"\bi want to\b|\bi need to\b"),
-    (Intent.YES_NO, r"(ますか|ですか|でしょうか|できる|いい|必要)[?？]?\s*$|^\s*(is|are|can|does|do|should|will|"
-                    r"must|could|would)\b|\bis (that|this|it) (expected|normal|possible|true)"),
+    (Intent.YES_NO, r"(ますか|ですか|でしょうか|できる|いい|必要|動く|効く)([?？]|\s*$)|"
+                    r"^\s*(is|are|can|does|do|should|will|must|could|would)\b|"
+                    r"\bis (that|this|it) (expected|normal|possible|true)"),
 ))
 _DEMANDS: tuple[tuple[Demand, re.Pattern[str]], ...] = (
     (Demand.MARK_VERIFIED, re.compile(r"mark (it|this|the policy|my policy)? ?(as )?verified|verified: ?true|"

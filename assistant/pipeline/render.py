@@ -44,6 +44,7 @@ class _List:
 
 
 _Block = _Heading | _Para | _Code | _List
+_MAX_REFERENCES = 4
 
 
 def _c(text: str) -> str:
@@ -151,6 +152,7 @@ _T: dict[str, dict[str, str]] = {
         "warnings": "お使いのポリシーについての注意:",
         "ask_slots": "この修正をお客様の環境に合わせるため、{k}を教えてください。",
         "list_sep": "、",
+        "slot_example": "{n} ({e} のような値)",
         "cause": "原因",
         "steps": "対応手順",
         "more_faq": "関連する質問",
@@ -234,6 +236,7 @@ _T: dict[str, dict[str, str]] = {
         "warnings": "About your policy:",
         "ask_slots": "To fit this fix to your account, please tell me {k}.",
         "list_sep": ", ",
+        "slot_example": "the {n} (a value like {e})",
         "cause": "Why",
         "steps": "Steps",
         "more_faq": "Related questions",
@@ -377,7 +380,9 @@ def _case(plan: AnswerPlan) -> list[_Block]:
                       for f in plan.warnings)
         blocks += [_Para(t["warnings"]), _List(items)]
     if plan.ask_slots:
-        kinds = t["list_sep"].join(dict.fromkeys(_SLOT_KIND[lang].get(s.kind, s.kind) for s in plan.ask_slots))
+        kinds = t["list_sep"].join(dict.fromkeys(
+            _SLOT_KIND[lang][s.kind] if s.kind in _SLOT_KIND[lang] and s.kind not in ("name", "string")
+            else t["slot_example"].format(n=s.name.replace("_", " "), e=_c(s.sample)) for s in plan.ask_slots))
         blocks.append(_Para(t["ask_slots"].format(k=kinds)))
     return blocks
 
@@ -405,7 +410,8 @@ def _blocks(plan: AnswerPlan) -> list[_Block]:
     if plan.more_faq:
         blocks += [_Heading(t["more_faq"]), _List(tuple(f"**{e.q}** {e.a}" for e in plan.more_faq))]
     if plan.citations:
-        items = tuple(c.title + (f" — {t['docs']}" + t["list_sep"].join(c.references) if c.references else "")
+        items = tuple(c.title + (f" — {t['docs']}" + t["list_sep"].join(c.references[:_MAX_REFERENCES])
+                                 if c.references else "")
                       for c in plan.citations)
         blocks += [_Heading(t["references"]), _List(items)]
     return blocks
