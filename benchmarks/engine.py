@@ -1,15 +1,23 @@
 """Policy-engine benchmark: prints simulate throughput, 6 KB validation time and request latency.
 
-Run: .venv/bin/python benchmarks/engine.py [--repeat N]
-Throughput is measured the way ``simulate --cases`` works (JSON line in -> JSON line out, every
-policy of the case parsed for that case) over the conformance tables in tests/engine/cases.
+Run: .venv/bin/python benchmarks/engine.py [--repeat N] [--peer DIR [--cases N] [--rounds R]]
+Throughput is measured the way ``simulate --cases`` works (JSON line in -> JSON line out) over the
+conformance tables in tests/engine/cases. With ``--peer DIR`` (a directory where
+``npm install @cloud-copilot/iam-simulate`` was run) both simulators run as whole processes, start-up
+included, side by side on the same case file (the tables repeated to N cases), best of R rounds each,
+and the decisions of the two are compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +29,43 @@ from assistant.engine.model import PolicyType
 from assistant.wire import evaluation_line
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "engine" / "cases"
+CLI = Path(sys.executable).parent / "kb-assistant"
+
+
+def _timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, list[str]]:
+    """Wall seconds, CPU seconds (user + system of the child) and stdout lines of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout.splitlines()
+
+
+def side_by_side(peer: Path, lines: list[str], total: int, rounds: int) -> None:
+    """``simulate --cases`` against the peer simulator on the same file, alternating runs."""
+    shutil.copy(Path(__file__).with_name("peer_simulate.mjs"), peer / "peer_simulate.mjs")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.jsonl"
+        path.write_text("".join(line + "\n" for line in (lines * (total // len(lines) + 1))[:total]))
+        ours: list[tuple[float, float]] = []
+        theirs: list[tuple[float, float]] = []
+        for _ in range(rounds):
+            wall, cpu, our_lines = _timed([str(CLI), "simulate", "--cases", str(path), "--json"])
+            ours.append((wall, cpu))
+            wall, cpu, peer_lines = _timed(["node", "peer_simulate.mjs", str(path)], cwd=peer)
+            theirs.append((wall, cpu))
+    our_best, peer_best = min(ours), min(theirs)
+    print(f"side by side, {total:,} cases, whole process, best of {rounds}:")
+    print(f"  kb-assistant simulate --cases: {total / our_best[0]:,.0f} cases/s wall ({our_best[1]:.2f} s CPU)")
+    print(f"  @cloud-copilot/iam-simulate:   {total / peer_best[0]:,.0f} cases/s wall ({peer_best[1]:.2f} s CPU)")
+    print(f"  ratio: {peer_best[0] / our_best[0]:.2f}x the peer (wall), {peer_best[1] / our_best[1]:.2f}x (CPU)")
+    decided = [(json.loads(a), json.loads(b)) for a, b in zip(our_lines, peer_lines, strict=False)]
+    both = [(a, b) for a, b in decided if "decision" in a and "decision" in b]
+    same = sum(a["decision"] == b["decision"] for a, b in both)
+    print(f"  decisions: the peer decided {len(both):,} of {total:,} (errors on the rest); "
+          f"{same:,} agree with ours")
 
 
 def _six_kb_policy() -> str:
@@ -37,8 +82,14 @@ def _six_kb_policy() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20, help="passes over the case tables")
+    parser.add_argument("--peer", type=Path, help="directory with node_modules/@cloud-copilot/iam-simulate")
+    parser.add_argument("--cases", type=int, default=14_800, help="cases in the side-by-side file")
+    parser.add_argument("--rounds", type=int, default=3, help="side-by-side runs of each simulator")
     args = parser.parse_args()
     lines = [line for path in sorted(CASES.glob("*.jsonl")) for line in path.read_text().splitlines() if line.strip()]
+    if args.peer:
+        side_by_side(args.peer, lines, args.cases, args.rounds)
+        return
     start = time.perf_counter()
     for _ in range(args.repeat):
         for line in lines:

@@ -8,8 +8,10 @@ Where a POLICY is expected, ``{"arn": "arn:…", "policy": POLICY}`` gives the p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from assistant.engine.document import parse_policy
@@ -30,10 +32,15 @@ def policy_of(value: Any, where: str) -> Policy:
         arn, value = value["arn"], value["policy"]
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             raise CaseError(f"{where}.arn must be an ARN")
-    policy, _ = parse_policy(value)
+    policy = _parsed(json.dumps(value)) if isinstance(value, dict) else None
     if policy is None:
         raise CaseError(f"{where} is not a policy object")
     return replace(policy, arn=arn) if arn else policy
+
+
+@lru_cache(maxsize=2048)  # pure: a policy's JSON text -> the policy; a batch repeats its policies
+def _parsed(text: str) -> Policy | None:
+    return parse_policy(json.loads(text))[0]
 
 
 def _policies(value: Any, where: str) -> tuple[Policy, ...]:

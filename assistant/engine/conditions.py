@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from assistant.engine.matching import LITERAL, arn_matches, glob_matches, split_arn, substitute
 from assistant.engine.model import Condition
@@ -73,6 +74,7 @@ class Operator:
         return self.base in NEGATED
 
 
+@lru_cache(maxsize=1024)  # pure: operator name -> its parts; bounded memoisation only
 def parse_operator(name: str) -> Operator | None:
     """Parse ``[ForAllValues:|ForAnyValue:]<Base>[IfExists]``; None when the name is not an operator."""
     set_op = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.engine.conditions import condition_holds, condition_readable
-from assistant.engine.matching import glob_matches, has_wildcard, split_arn, substitute
+from assistant.engine.matching import LITERAL, glob_matches, has_wildcard, split_arn, substitute
 from assistant.engine.messages import render_message
 from assistant.engine.model import Condition, Decision, Policy, PolicyKind, Request, Statement
 from assistant.engine.principals import Caller, parse_caller, principal_match
@@ -101,9 +101,11 @@ class Evaluation:
 
 
 def _action_pattern_matches(pattern: str, action: str) -> bool:
+    if pattern == "*":
+        return True
     # A service prefix is never a wildcard: "*:GetBucket" matches nothing, only "*" alone matches all
-    service, sep, _ = pattern.partition(":")
-    if sep and has_wildcard(service):
+    colon = pattern.find(":")
+    if colon >= 0 and ("*" in pattern[:colon] or "?" in pattern[:colon]):
         return False
     return glob_matches(pattern, action, ignore_case=True)
 
@@ -135,10 +137,17 @@ def resource_matches(pattern: str, resource: str) -> bool:
     """Match a Resource / NotResource pattern against the request's resource."""
     if pattern == "*":
         return True
+    if not has_wildcard(pattern):
+        return glob_matches(pattern, resource)  # plain text: equality
     value = split_arn(resource)
     if value is None or not pattern.startswith("arn:"):
         return glob_matches(pattern, resource)
-    return _segments_match(pattern.split(":", 5), value)
+    segments = pattern.split(":", 5)
+    head = ":".join(segments[:5])
+    if len(segments) == 6 and not has_wildcard(head) and LITERAL not in head:
+        # the usual shape (arn:aws:s3:::bucket/*): the first five segments are literal text
+        return segments[:5] == value[:5] and glob_matches(segments[5], value[5])
+    return _segments_match(segments, value)
 
 
 def _resource_matches(statement: Statement, request: Request, policy: Policy) -> bool:

@@ -202,7 +202,7 @@ def parse_denials(text: str) -> tuple[Denial, ...]:
             resource=_clean_resource(resource, match.group("principal"), notes) if resource else None,
             decision=decision,
             kind=kind,
-            policy_arn=match.group("policy_arn"),
+            policy_arn=match.group("policy_arn").rstrip(".") if match.group("policy_arn") else None,
             operation=sdk.group("op") if sdk else None,
             error_code=sdk.group("code") if sdk else None,
             encoded_message=encoded.group("blob") if encoded else None,
