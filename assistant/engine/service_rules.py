@@ -51,6 +51,8 @@ _POLICY_WRITES = frozenset({"createpolicy", "createpolicyversion", "deletepolicy
 _ROLE_WRITES = frozenset({"attachrolepolicy", "createrole", "deleterole", "deleterolepermissionsboundary",
                           "deleterolepolicy", "detachrolepolicy", "putrolepermissionsboundary", "putrolepolicy",
                           "tagrole", "untagrole", "updateassumerolepolicy", "updaterole", "updateroledescription"})
+# IAM lets you edit a service-linked role's description, nothing else about it
+_DESCRIPTION_WRITES = frozenset({"updaterole", "updateroledescription"})
 _ALIAS_WRITES = frozenset({"createalias", "deletealias", "updatealias"})
 
 
@@ -77,7 +79,8 @@ def overriding_rule(request: Request, authenticated: bool) -> ServiceRule | None
     if service == "iam":
         if name in _POLICY_WRITES and account == "aws" and resource.startswith("policy/"):
             return _MANAGED_POLICY
-        if name in _ROLE_WRITES and _reserved_role(resource):
+        if name in _ROLE_WRITES and _reserved_role(resource) and not (
+                name in _DESCRIPTION_WRITES and resource.startswith("role/aws-service-role/")):
             return _RESERVED_ROLE
     if service == "kms" and name in _ALIAS_WRITES and resource.lower().startswith("alias/aws/"):
         return _MANAGED_ALIAS
