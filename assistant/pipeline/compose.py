@@ -36,6 +36,11 @@ _PRINCIPAL_NAME = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::[\d*]*:(?:user|role|as
 _BUCKET_NAME = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]+[a-z0-9])")
 _LAST_SEGMENT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:[\d*]*:[\w-]+/(?:[\w+=,.@-]+/)*([\w+=,.@-]{3,})")
 _SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# a name made up for the example (alice-example, IAM-MFA, my-cluster): letters with a hyphen or a digit, no
+# dots, colons or slashes (those are ARNs, service names and actions, which the customer's answer may need)
+_EXAMPLE_SPAN = re.compile(r"(?=[\w-]*[-\d])[A-Za-z][\w-]*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[a-z0-9]+(?:[:_-][a-z0-9]+)*")
 _STOP = frozenset({"a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "it", "is", "are", "was", "be",
                    "to", "of", "in", "on", "for", "with", "and", "or", "do", "does", "can", "how", "what", "why",
@@ -111,7 +116,8 @@ def example_names(article: Article) -> frozenset[str]:
     """Names that belong to the article's example (users, buckets, device names, Sids, slot samples)."""
     problem = article.sections[0].text if article.sections else ""
     texts = [problem, *article.errors, json.dumps(list(article.scenarios), default=str)]
-    names: set[str] = set()
+    names: set[str] = {span for span in _CODE_SPAN.findall(problem) if _EXAMPLE_SPAN.fullmatch(span)
+                       and not _DATE.fullmatch(span)}
     for text in texts:
         names.update(_PRINCIPAL_NAME.findall(text))
         names.update(_BUCKET_NAME.findall(text))

@@ -93,15 +93,14 @@ _SERVICES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((prefix, re.compile(p
     ("cognito-idp", r"cognito"), ("codebuild", r"codebuild"), ("codepipeline", r"codepipeline"),
     ("sso", r"identity center|\bsso\b"), ("github", r"github"),
 ))
-_ACCOUNT = re.compile(r"(?<![\d:])\d{12}(?!\d)")
+_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _ARN_TEXT = re.compile(r"arn:aws[\w-]*:[^\s\"'`,()<>]+")
 _REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)-(?:north|south|east|west|central|northeast|southeast|"
                      r"northwest|southwest)-\d\b")
 _ACTION = re.compile(r"\b([a-z0-9-]{2,}):([A-Z][A-Za-z0-9]+|\*)\b")
 _BUCKET = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])|s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])|"
                      r"(?:bucket|バケット)\s*[「`\"']?([a-z0-9][a-z0-9]*[.\d-][a-z0-9.-]{0,60}[a-z0-9])")
-_PRINCIPAL = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::\d{12}:(user|role|assumed-role)/(?:[\w+=,.@-]+/)*"
-                        r"([\w+=,.@-]+)")
+_PRINCIPAL = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::\d{12}:(user|role|assumed-role)/([\w+=,.@/-]+)")
 _TRIED = re.compile(r"[^。.!?\n]*(試し|追加した|追加しました|変更した|付けた|つけた|設定した|のに|けど|ですが|"
                     r"\btried\b|\balready\b|\bstill\b|\beven though\b|\bI added\b|\bI attached\b)[^。.!?\n]*[。.!?]?",
                     re.IGNORECASE)
@@ -156,7 +155,9 @@ def read_intent(prose: str, has_errors: bool, has_policies: bool) -> Intent:
 def read_facts(prose: str) -> Facts:
     """The customer's values in the prose and pasted errors (the policies' own patterns are not facts)."""
     arns = _unique([a.rstrip(".。、") for a in _ARN_TEXT.findall(prose)])
-    principals = [(kind, name.rstrip(".")) for kind, name in _PRINCIPAL.findall(prose)]
+    # a user or role path comes before the name; an assumed role's session name comes after it
+    principals = [(kind, (path.split("/")[0] if kind == "assumed-role" else path.rsplit("/", 1)[-1]).rstrip("."))
+                  for kind, path in _PRINCIPAL.findall(prose)]
     actions = [m for m in _ACTION.finditer(prose) if m.group(1).lower() != "aws"]  # aws:… are condition keys
     buckets = [next(g for g in groups if g) for groups in _BUCKET.findall(prose)]
     return Facts(
