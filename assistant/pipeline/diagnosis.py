@@ -64,7 +64,7 @@ class Diagnosis:
                          "policy_arn": self.denial.policy_arn,
                          "text": self.denial.text},
             "reproduced": self.reproduced,
-            "notes": list(self.denial.notes),
+            "notes": list(self.denial.notes) + list(evaluation.warnings if evaluation else ()),
         }
 
 
