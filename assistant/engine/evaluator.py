@@ -6,9 +6,10 @@ policies, limited by permissions boundaries and session policies; VPC endpoint p
 Within one account a resource-based policy that names the user or the session grants directly;
 naming the role is limited by boundary and session policy; naming the account delegates to IAM.
 Across accounts both sides must allow. Role trust policies and KMS key policies must always allow.
-Anonymous requests are not subject to SCPs. A few service rules (``service_rules``) decide a request
-whatever the policies say. A condition whose operator is unknown never holds, and the evaluation
-says so in ``warnings``: AWS would have rejected that policy.
+Anonymous requests are not subject to SCPs; the root user needs no identity-based policy. A few
+service rules (``service_rules``) decide a request whatever the policies say. A condition whose
+operator is unknown never holds, and the evaluation says so in ``warnings``: AWS would have
+rejected that policy.
 """
 
 from __future__ import annotations
@@ -282,7 +283,8 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
             identity_needed = cross_account or not (direct or via_role)
         else:
             identity_needed = not (direct or via_role)
-        if identity_needed and not identity_allows:
+        # the account's root user has full access to its own account: no identity-based policy is needed
+        if identity_needed and not identity_allows and caller.kind != "root":
             blocked.append(PolicyKind.IDENTITY)
         limited = not direct or cross_account
         for kind, present in ((PolicyKind.BOUNDARY, policies.boundaries is not None),
