@@ -1,7 +1,9 @@
-"""``kb lint`` catches a broken article of every kind, naming file, line and problem."""
+"""``kb lint`` catches a broken article of every kind, naming file, line and problem; the sample article is in the
+answer-ready format (direct answer, FAQ, cause section, slotted canonical fix)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,17 +13,17 @@ from assistant.kb_lint import lint_kb
 POLICY_BEFORE = """{
   "Version": "2012-10-17",
   "Statement": [
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket"}
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::amzn-s3-demo-bucket"}
   ]
 }"""
 POLICY_AFTER = """{
   "Version": "2012-10-17",
   "Statement": [
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{{bucket}}/*"}
   ]
 }"""
 MESSAGE = ("User: arn:aws:iam::123456789012:user/alice is not authorized to perform: s3:GetObject on resource: "
-           "arn:aws:s3:::bucket/key because no identity-based policy allows the s3:GetObject action")
+           "arn:aws:s3:::amzn-s3-demo-bucket/key because no identity-based policy allows the s3:GetObject action")
 
 ARTICLE = """---
 id: sample-article
@@ -35,12 +37,28 @@ related: []
 references:
   - https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
 updated: 2026-11-28
+answer: s3:GetObject acts on objects, so Resource must name the objects with /* after the bucket name.
+faq:
+  - q: Why is GetObject denied when the policy names the bucket?
+    a: The bucket ARN matches bucket-level actions only.
+  - q: Do I need s3:ListBucket to download a file?
+    a: No, only to list keys.
+  - q: Is the object key case sensitive?
+    a: Yes, it is.
+  - q: What does /* after the bucket name mean?
+    a: Every object in the bucket.
+fix:
+  policy: after
+  slots:
+    bucket:
+      kind: bucket
+      sample: amzn-s3-demo-bucket
 scenarios:
   - name: get-object
     request:
       principal: arn:aws:iam::123456789012:user/alice
       action: s3:GetObject
-      resource: arn:aws:s3:::bucket/key
+      resource: arn:aws:s3:::amzn-s3-demo-bucket/key
     expect:
       - identity_policies: [before]
         decision: ImplicitlyDenied
@@ -57,9 +75,13 @@ The policy below names the bucket, not its objects.
 {before}
 ```
 
+## {why}
+
+S3 actions act on different resource types; s3:GetObject needs the object ARN.
+
 ## {resolution}
 
-```json name=after
+```json template name=after
 {after}
 ```
 """
@@ -73,9 +95,10 @@ def _write(root: Path, lang: str, text: str) -> Path:
 
 
 def _article(lang: str) -> str:
-    headings = {"ja": ("困っていること", "どう対応すればいいの?"), "en": ("Problem", "Resolution")}[lang]
-    return ARTICLE.format(lang=lang, message=MESSAGE, problem=headings[0], resolution=headings[1],
-                          before=POLICY_BEFORE, after=POLICY_AFTER)
+    headings = {"ja": ("困っていること", "原因", "どう対応すればいいの?"), "en": ("Problem", "Why", "Resolution")}[lang]
+    # the template's {{slot}} markers would read as format fields, so the policy goes in after formatting
+    return ARTICLE.format(lang=lang, message=MESSAGE, problem=headings[0], why=headings[1], resolution=headings[2],
+                          before=POLICY_BEFORE, after="@AFTER@").replace("@AFTER@", POLICY_AFTER)
 
 
 @pytest.fixture()
@@ -101,22 +124,44 @@ BROKEN = [
      "'no-such-article' is not an article"),
     ("non-aws-reference", lambda t: t.replace("https://docs.aws.amazon.com", "https://example.com"), 11,
      "not an AWS documentation URL"),
-    ("wrong-first-heading", lambda t: t.replace("## Problem", "## Background"), 27, "must open with '## Problem'"),
-    ("invalid-json-in-a-correct-block", lambda t: t.replace('"s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"',
-                                                            '"s3:GetObject", "Resource": "arn:aws:s3:::bucket/*",'),
-     46, "INVALID_JSON"),
-    ("correct-block-with-an-error", lambda t: t.replace('"Resource": "arn:aws:s3:::bucket/*"',
-                                                        '"Resource": "arn:aws:s3:::bucket/*", "Principal": "*"'),
-     46, "PRINCIPAL_NOT_ALLOWED"),
-    ("broken-block-that-is-fine", lambda t: t.replace('"arn:aws:s3:::bucket"}', '"arn:aws:s3:::bucket/*"}'), 31,
+    ("wrong-first-heading", lambda t: t.replace("## Problem", "## Background"), 43, "in this order"),
+    ("missing-why-section", lambda t: t.replace("## Why", "## Background"), 43, "in this order"),
+    ("sections-out-of-order", lambda t: t.replace("## Why", "## @").replace("## Resolution", "## Why").replace(
+        "## @", "## Resolution"), 43, "in this order"),
+    ("missing-answer", lambda t: re.sub(r"answer: .*\n", "", t), 1, "'answer' is missing"),
+    ("answer-of-four-sentences", lambda t: t.replace("bucket name.\nfaq", "bucket name. One. Two. Three.\nfaq"), 13,
+     "answer: 1–3 whole sentences"),
+    ("missing-faq", lambda t: re.sub(r"faq:\n(  .*\n)+", "", t), 1, "'faq' is missing"),
+    ("too-few-faq-entries", lambda t: re.sub(r"  - q: Is the object.*\n.*\n", "", t), 14,
+     "faq: 4–8 entries (found 3)"),
+    ("faq-q-not-a-question", lambda t: t.replace("download a file?", "download a file."), 17,
+     "'q' is not a question"),
+    ("undeclared-slot", lambda t: t.replace("{{bucket}}/*", "{{bucket_name}}/*"), 62,
+     "marker '{{bucket_name}}' is not a declared slot"),
+    ("unused-slot", lambda t: t.replace("  slots:\n", "  slots:\n    region:\n      kind: region\n"
+                                                      "      sample: us-east-1\n"), 23,
+     "slot 'region' is declared but the block never uses it"),
+    ("over-permissive-template", lambda t: t.replace(
+        '"Action": "s3:GetObject", "Resource": "arn:aws:s3:::{{bucket}}/*"',
+        '"Action": ["iam:PassRole", "s3:GetObject"], "Resource": ["*", "arn:aws:s3:::{{bucket}}/*"]'), 62,
+     "the canonical fix has PASS_ROLE_WITH_STAR"),
+    ("fix-names-no-block", lambda t: t.replace("policy: after", "policy: afterwards"), 23,
+     "'policy' must name a ```json block"),
+    ("invalid-json-in-a-correct-block", lambda t: t.replace('"arn:aws:s3:::{{bucket}}/*"}',
+                                                            '"arn:aws:s3:::{{bucket}}/*",}'), 66, "INVALID_JSON"),
+    ("correct-block-with-an-error", lambda t: t.replace('"Resource": "arn:aws:s3:::{{bucket}}/*"',
+                                                        '"Resource": "arn:aws:s3:::{{bucket}}/*", "Principal": "*"'),
+     66, "PRINCIPAL_NOT_ALLOWED"),
+    ("broken-block-that-is-fine", lambda t: t.replace('"arn:aws:s3:::amzn-s3-demo-bucket"}',
+                                                      '"arn:aws:s3:::amzn-s3-demo-bucket/*"}'), 47,
      "marked invalid but the checker finds no ERROR"),
-    ("scenario-decision-wrong", lambda t: t.replace("decision: Allowed", "decision: ExplicitlyDenied"), 14,
+    ("scenario-decision-wrong", lambda t: t.replace("decision: Allowed", "decision: ExplicitlyDenied"), 30,
      "expected ExplicitlyDenied, the checker decides Allowed"),
-    ("scenario-message-wrong", lambda t: t.replace('message: "User', 'message: "Usr'), 14, "message differs"),
-    ("scenario-unknown-block", lambda t: t.replace("[after]", "[afterwards]"), 14, "no policy block named"),
+    ("scenario-message-wrong", lambda t: t.replace('message: "User', 'message: "Usr'), 30, "message differs"),
+    ("scenario-unknown-block", lambda t: t.replace("[after]", "[afterwards]"), 30, "no policy block named"),
     ("error-not-reproduced", lambda t: t.replace("errors:\n", "errors:\n  - \"User: x is not authorized to perform: "
                                                               "s3:PutObject\"\n"), 8, "not reproduced by any scenario"),
-    ("unclosed-fence", lambda t: t.rstrip().removesuffix("```"), 42, "unclosed code fence"),
+    ("unclosed-fence", lambda t: t.rstrip().removesuffix("```"), 62, "unclosed code fence"),
 ]
 
 
