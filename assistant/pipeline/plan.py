@@ -191,7 +191,7 @@ def build_plan(material: Material) -> AnswerPlan:
         fix=material.fix if not instruction else None,
         obstacles=material.obstacles,
         warnings=material.warnings,
-        ask_policy=bool(diagnoses) and not material.policies_pasted and material.fix is None,
+        ask_policy=bool(diagnoses) and not material.policies_pasted,
         ask_slots=material.missing_slots,
         section_kind=kind,
         section=section,

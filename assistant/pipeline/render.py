@@ -119,6 +119,8 @@ _T: dict[str, dict[str, str]] = {
         "ask_policy": "原因のステートメントを特定して修正を検証するには、このユーザー (またはロール) にアタッチされ"
                       "ているポリシーの JSON を貼り付けてください (IAM コンソール → ユーザー → 許可 → ポリシー → JSO"
                       "N)。",
+        "ask_policy_too": "お使いのポリシーのどのステートメントが原因かを特定するには、このユーザー (またはロール) に"
+                          "アタッチされているポリシーの JSON を貼り付けてください。",
         "candidate": "貼り付けられたポリシー {n}{rep} は、{res}。",
         "candidate_repaired": " (注記などを取り除いて修復した上で評価)",
         "candidate_resolves": "{r} を解消します",
@@ -203,6 +205,8 @@ _T: dict[str, dict[str, str]] = {
         "reported": "{a}{on}: the message does not say why it was denied.",
         "ask_policy": "To name the statement responsible and verify a fix, paste the JSON of the policies attached t"
                       "o this user (or role): IAM console → Users → Permissions → the policy → JSON.",
+        "ask_policy_too": "To name the statement of your own policy that denies it, paste the JSON of the policies "
+                          "attached to this user (or role).",
         "candidate": "Policy {n} you pasted{rep} {res}.",
         "candidate_repaired": " (evaluated after repairing it)",
         "candidate_resolves": "resolves {r}",
@@ -371,7 +375,7 @@ def _case(plan: AnswerPlan) -> list[_Block]:
                    _List(tuple(_diagnosis(p, lang) for p in plan.diagnoses))]
     blocks += [_Para(_candidate(c, lang)) for c in plan.candidates]
     if plan.ask_policy:
-        blocks.append(_Para(t["ask_policy"]))
+        blocks.append(_Para(t["ask_policy_too" if plan.fix is not None else "ask_policy"]))
     if plan.fix is not None:
         blocks += _fix_blocks(plan.fix, lang)
     blocks += [_Para(_obstacle(o, lang)) for o in plan.obstacles]

@@ -64,6 +64,19 @@ def test_a_good_answer_streams_and_keeps_its_citation(assistant, mfa_question):
     assert "mfa-device-registration-denied" in system and "iam:CreateVirtualMFADevice" in system
 
 
+def test_the_brief_carries_what_a_support_engineer_has(assistant, mfa_question, articles):
+    model, script = assistant
+    script.replies.append({"text": "修正案です [mfa-device-registration-denied]。"})
+    model.ask(mfa_question, mode="llm")
+    system = script.requests[0]["messages"][0]["content"]
+    article = next(a for a in articles if a.id == "mfa-device-registration-denied" and a.lang == "ja")
+    # the whole article with its FAQ, the customer's facts, the checker's findings and the verified fix
+    assert article.sections[1].text.split("\n")[0] in system and article.faq[0].q in system
+    assert '"users": ["IAM-MFA"]' in system and '"verified_fix"' in system and "AllowCreateVirtualMFADevice" in system
+    assert "general AWS knowledge" in system and "Never tell the customer to read or see an article" in system
+    assert "Japanese" in system and "BASELINE ANSWER" in system
+
+
 def test_invalid_json_is_sent_back_and_the_repair_is_used(assistant, mfa_question):
     model, script = assistant
     broken = _block(FIX).replace('"Resource": "*"', '"Resource": "*",,')

@@ -8,6 +8,7 @@ checked for what a reader notices: one language, no placeholder, no article exam
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -306,3 +307,27 @@ def test_the_plain_rendering_has_the_same_content_without_markdown(article_en, c
     plain = render_plain(plan)
     assert "```" not in plain and "**" not in plain and "`" not in plain
     assert '"Resource": "arn:aws:s3:::ledger-2026/*"' in plain and "■ Fix" in plain
+
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_CASES = {
+    "fix-en": (f"My download fails, how do I fix it? {DENIED}", "en"),
+    "why-en": ("Why is GetObject denied when the policy names my bucket?", "en"),
+    "fix-ja": (f"ダウンロードできません。どうすればいいですか? {DENIED}", "ja"),
+    "ask-slot-ja": ("バケットのファイルをダウンロードさせたいです。どうすればいいですか?", "ja"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_rendered_answers_match_their_golden_files(article_en, article_ja, catalog, name):
+    """Regenerate with ``KB_UPDATE_GOLDEN=1 .venv/bin/pytest tests/pipeline/test_plan.py -k golden`` and review
+    the diff."""
+    text, lang = GOLDEN_CASES[name]
+    plan = _plan(text, article_ja if lang == "ja" else article_en, catalog)
+    rendered = {"md": render_markdown(plan), "txt": render_plain(plan)}
+    for suffix, content in rendered.items():
+        path = GOLDEN / f"{name}.{suffix}"
+        if os.environ.get("KB_UPDATE_GOLDEN"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(content + "\n", encoding="utf-8")
+        assert content + "\n" == path.read_text(encoding="utf-8"), f"{path} differs"
