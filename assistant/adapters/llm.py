@@ -9,9 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-
 from assistant.config import Settings
 from assistant.errors import LLMError
 
@@ -28,27 +25,30 @@ class ChatModel(Protocol):
         """Yield the answer's text; raise ``LLMError`` on failure."""
 
 
-_KINDS: tuple[tuple[type[BaseException], str], ...] = (
-    (openai.APITimeoutError, "the model timed out"),
-    (openai.RateLimitError, "the model is rate limited (429)"),
-    (openai.AuthenticationError, "the model rejected the API key (401)"),
-    (openai.PermissionDeniedError, "the model refused access (403)"),
-    (openai.NotFoundError, "the model or endpoint was not found (404)"),
-    (openai.BadRequestError, "the model rejected the request (400)"),
-    (openai.UnprocessableEntityError, "the model rejected the request (422)"),
-    (openai.ConflictError, "the model reported a conflict (409)"),
-    (openai.InternalServerError, "the model server failed (5xx)"),
-    (openai.APIConnectionError, "the model endpoint cannot be reached"),
-    (openai.APIResponseValidationError, "the model's response was unreadable"),
-    (openai.APIStatusError, "the model returned an error status"),
-    (openai.APIError, "the model call failed"),
-    (openai.OpenAIError, "the model call failed"),
-)
+def _kinds() -> tuple[tuple[type[BaseException], str], ...]:
+    import openai  # deferred: the client is heavy to import, and most answers never call a model
+
+    return (
+        (openai.APITimeoutError, "the model timed out"),
+        (openai.RateLimitError, "the model is rate limited (429)"),
+        (openai.AuthenticationError, "the model rejected the API key (401)"),
+        (openai.PermissionDeniedError, "the model refused access (403)"),
+        (openai.NotFoundError, "the model or endpoint was not found (404)"),
+        (openai.BadRequestError, "the model rejected the request (400)"),
+        (openai.UnprocessableEntityError, "the model rejected the request (422)"),
+        (openai.ConflictError, "the model reported a conflict (409)"),
+        (openai.InternalServerError, "the model server failed (5xx)"),
+        (openai.APIConnectionError, "the model endpoint cannot be reached"),
+        (openai.APIResponseValidationError, "the model's response was unreadable"),
+        (openai.APIStatusError, "the model returned an error status"),
+        (openai.APIError, "the model call failed"),
+        (openai.OpenAIError, "the model call failed"),
+    )
 
 
 def translate_error(error: BaseException) -> LLMError:
     """The ``LLMError`` for an exception raised by the openai client."""
-    reason = next((text for kind, text in _KINDS if isinstance(error, kind)), "the model's output was unreadable")
+    reason = next((text for kind, text in _kinds() if isinstance(error, kind)), "the model's output was unreadable")
     return LLMError(f"{reason}: {str(error)[:200]}", hint="the answer falls back to the deterministic composer")
 
 
@@ -71,6 +71,9 @@ class OpenAIChat:
 
     def stream(self, messages: Sequence[tuple[str, str]]) -> Iterator[str]:
         """Yield the answer's text as it is generated; raise ``LLMError`` on any failure."""
+        import openai
+        from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
         converted: list[BaseMessage] = [
             SystemMessage(text) if role == "system" else AIMessage(text) if role == "assistant" else HumanMessage(text)
             for role, text in messages

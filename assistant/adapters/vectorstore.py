@@ -1,4 +1,4 @@
-"""The vector index: Chroma through ``langchain-chroma``, cosine space, telemetry off.
+"""The vector index: Chroma (new generations filled through ``langchain-chroma``), cosine space, telemetry off.
 
 An index is a sequence of immutable *generations* (one Chroma collection each, ``kb-gen-…``) and a
 small pointer collection (``kb-current``) whose metadata names the live one. A writer fills a new
@@ -262,7 +262,6 @@ class VectorStore:
     def _reader(self, name: str) -> tuple[Any, int]:
         if name not in self._readers:
             import chromadb.errors
-            from langchain_chroma import Chroma
 
             try:
                 collection = self._client.get_collection(name, embedding_function=None)
@@ -271,10 +270,7 @@ class VectorStore:
                                   hint="retry; if it persists, " + _REBUILD_HINT) from exc
             except _foreign_errors() as exc:
                 raise translate_chroma_error(exc, f"open generation '{name}'") from exc
-            vectors = _chroma(f"open generation '{name}'", lambda: Chroma(
-                client=self._client, collection_name=name, embedding_function=self._embeddings,
-                collection_configuration=_SPACE))  # type: ignore[arg-type]
-            self._readers = {name: (vectors, int(_chroma("count chunks", collection.count)))}
+            self._readers = {name: (collection, int(_chroma("count chunks", collection.count)))}
         return self._readers[name]
 
     def count(self, generation: Generation) -> int:
@@ -283,13 +279,16 @@ class VectorStore:
 
     def search(self, generation: Generation, vector: Sequence[float], k: int) -> list[Match]:
         """The ``k`` records nearest to ``vector`` (cosine), best first."""
-        vectors, size = self._reader(generation.name)
+        # the collection is queried directly: LangChain's wrapper adds a second of imports to every process
+        # that only reads (the writer uses it)
+        collection, size = self._reader(generation.name)
         if size == 0 or k <= 0:
             return []
-        found = _chroma("search", lambda: vectors.similarity_search_by_vector_with_relevance_scores(
-            embedding=list(vector), k=min(k, size)))
-        return [Match(Record(str(doc.id), doc.page_content, dict(doc.metadata)), 1.0 - float(distance))
-                for doc, distance in found]
+        found = _chroma("search", lambda: collection.query(query_embeddings=[list(vector)], n_results=min(k, size),
+                                                            include=["documents", "metadatas", "distances"]))
+        return [Match(Record(str(rid), text or "", dict(meta or {})), 1.0 - float(distance))
+                for rid, text, meta, distance in zip(found["ids"][0], found["documents"][0], found["metadatas"][0],
+                                                     found["distances"][0], strict=True)]
 
     def records(self, generation: Generation | str, *, embeddings: bool = False,
                 page: int = 1000) -> Iterator[Record]:
