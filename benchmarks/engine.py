@@ -5,7 +5,7 @@ Throughput is measured the way ``simulate --cases`` works (JSON line in -> JSON 
 conformance tables in tests/engine/cases. With ``--peer DIR`` (a directory where
 ``npm install @cloud-copilot/iam-simulate`` was run) both simulators run as whole processes, start-up
 included, side by side on the same case file (the tables repeated to N cases), best of R rounds each,
-and the decisions of the two are compared.
+and the decisions of the two are compared (``--unsafe``: the peer's unvalidated fast path).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, l
     return wall, cpu, done.stdout.splitlines()
 
 
-def side_by_side(peer: Path, lines: list[str], total: int, rounds: int) -> None:
+def side_by_side(peer: Path, lines: list[str], total: int, rounds: int, unsafe: bool) -> None:
     """``simulate --cases`` against the peer simulator on the same file, alternating runs."""
     shutil.copy(Path(__file__).with_name("peer_simulate.mjs"), peer / "peer_simulate.mjs")
     with tempfile.TemporaryDirectory() as folder:
@@ -54,12 +54,14 @@ def side_by_side(peer: Path, lines: list[str], total: int, rounds: int) -> None:
         for _ in range(rounds):
             wall, cpu, our_lines = _timed([str(CLI), "simulate", "--cases", str(path), "--json"])
             ours.append((wall, cpu))
-            wall, cpu, peer_lines = _timed(["node", "peer_simulate.mjs", str(path)], cwd=peer)
+            mode = ["--unsafe"] if unsafe else []
+            wall, cpu, peer_lines = _timed(["node", "peer_simulate.mjs", str(path), *mode], cwd=peer)
             theirs.append((wall, cpu))
     our_best, peer_best = min(ours), min(theirs)
     print(f"side by side, {total:,} cases, whole process, best of {rounds}:")
     print(f"  kb-assistant simulate --cases: {total / our_best[0]:,.0f} cases/s wall ({our_best[1]:.2f} s CPU)")
-    print(f"  @cloud-copilot/iam-simulate:   {total / peer_best[0]:,.0f} cases/s wall ({peer_best[1]:.2f} s CPU)")
+    peer_name = "runUnsafeSimulation" if unsafe else "runSimulation"
+    print(f"  iam-simulate {peer_name}: {total / peer_best[0]:,.0f} cases/s wall ({peer_best[1]:.2f} s CPU)")
     print(f"  ratio: {peer_best[0] / our_best[0]:.2f}x the peer (wall), {peer_best[1] / our_best[1]:.2f}x (CPU)")
     decided = [(json.loads(a), json.loads(b)) for a, b in zip(our_lines, peer_lines, strict=False)]
     both = [(a, b) for a, b in decided if "decision" in a and "decision" in b]
@@ -85,10 +87,11 @@ def main() -> None:
     parser.add_argument("--peer", type=Path, help="directory with node_modules/@cloud-copilot/iam-simulate")
     parser.add_argument("--cases", type=int, default=14_800, help="cases in the side-by-side file")
     parser.add_argument("--rounds", type=int, default=3, help="side-by-side runs of each simulator")
+    parser.add_argument("--unsafe", action="store_true", help="the peer's runUnsafeSimulation (no validation)")
     args = parser.parse_args()
     lines = [line for path in sorted(CASES.glob("*.jsonl")) for line in path.read_text().splitlines() if line.strip()]
     if args.peer:
-        side_by_side(args.peer, lines, args.cases, args.rounds)
+        side_by_side(args.peer, lines, args.cases, args.rounds, args.unsafe)
         return
     start = time.perf_counter()
     for _ in range(args.repeat):

@@ -2,7 +2,10 @@
 // one JSON line per case. Install the package outside the repository (cd /tmp/peer && npm install
 // @cloud-copilot/iam-simulate); `python benchmarks/engine.py --peer /tmp/peer` copies this file there and runs it.
 import { readFileSync } from 'node:fs';
-import { runSimulation, anonymousPrincipal } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation, anonymousPrincipal } from '@cloud-copilot/iam-simulate';
+
+// --unsafe: the peer's fastest path (no input validation, no resource-type discovery), synchronous
+const unsafe = process.argv.includes('--unsafe');
 
 const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.trim());
 const named = (list, prefix) => (list || []).map((policy, i) => ({ name: `${prefix}${i}`, policy }));
@@ -24,7 +27,9 @@ for (const line of lines) {
     vpcEndpointPolicies: c.vpc_endpoint_policies ? named(c.vpc_endpoint_policies, 'vpce') : undefined,
   };
   let res;
-  try { res = await runSimulation(sim, {}); } catch (e) { res = { resultType: 'error', errors: { message: String(e) } }; }
+  try {
+    res = unsafe ? { resultType: 'single', overallResult: runUnsafeSimulation(sim, {}) } : await runSimulation(sim, {});
+  } catch (e) { res = { resultType: 'error', errors: { message: String(e) } }; }
   out.push(JSON.stringify(res.resultType === 'error' ? { id: c.id, error: res.errors.message }
     : { id: c.id, decision: res.overallResult }));
 }

@@ -8,7 +8,6 @@ Where a POLICY is expected, ``{"arn": "arn:…", "policy": POLICY}`` gives the p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
@@ -32,15 +31,30 @@ def policy_of(value: Any, where: str) -> Policy:
         arn, value = value["arn"], value["policy"]
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             raise CaseError(f"{where}.arn must be an ARN")
-    policy = _parsed(json.dumps(value)) if isinstance(value, dict) else None
+    policy = _parsed(_Keyed(value)) if isinstance(value, dict) else None
     if policy is None:
         raise CaseError(f"{where} is not a policy object")
     return replace(policy, arn=arn) if arn else policy
 
 
-@lru_cache(maxsize=2048)  # pure: a policy's JSON text -> the policy; a batch repeats its policies
-def _parsed(text: str) -> Policy | None:
-    return parse_policy(json.loads(text))[0]
+class _Keyed:
+    """A JSON value that hashes and compares by its ``repr``: equal JSON values read alike give equal text."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.key, self.value = repr(value), value
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and other.key == self.key
+
+
+@lru_cache(maxsize=2048)  # pure: a policy value -> the policy; a batch repeats its policies
+def _parsed(keyed: _Keyed) -> Policy | None:
+    return parse_policy(keyed.value)[0]
 
 
 def _policies(value: Any, where: str) -> tuple[Policy, ...]:

@@ -15,6 +15,7 @@ rejected that policy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.engine.conditions import condition_holds, condition_readable
 from assistant.engine.matching import LITERAL, glob_matches, has_wildcard, split_arn, substitute
@@ -101,6 +102,7 @@ class Evaluation:
         )
 
 
+@lru_cache(maxsize=8192)  # pure: (pattern, action) -> bool; a batch asks the same pairs again and again
 def _action_pattern_matches(pattern: str, action: str) -> bool:
     if pattern == "*":
         return True
@@ -134,6 +136,7 @@ def _segments_match(pattern: list[str], value: list[str], at: int = 0, start: in
                for end in range(start + 1, len(value) + 1))
 
 
+@lru_cache(maxsize=8192)  # pure: (pattern, resource) -> bool; bounded memoisation only
 def resource_matches(pattern: str, resource: str) -> bool:
     """Match a Resource / NotResource pattern against the request's resource."""
     if pattern == "*":
@@ -205,10 +208,6 @@ def _traces(kind: PolicyKind, policies: tuple[Policy, ...], request: Request, ca
     ]
 
 
-def _allows(traces: list[StatementTrace]) -> list[StatementTrace]:
-    return [t for t in traces if t.effect == "Allow" and t.applies]
-
-
 def _resource_policy_required(request: Request) -> bool:
     """Role trust policies and KMS key policies must allow; IAM alone cannot grant these.
 
@@ -218,50 +217,50 @@ def _resource_policy_required(request: Request) -> bool:
     action = request.action.lower()
     if action.startswith("sts:assumerole"):
         return True
+    if not action.startswith("kms:") or request.wildcard_only_action:
+        return False
     parts = split_arn(request.resource)
-    return (action.startswith("kms:") and not request.wildcard_only_action and parts is not None
-            and parts[5].startswith("key/"))
+    return parts is not None and parts[5].startswith("key/")
+
+
+def _allowing(traces: list[StatementTrace]) -> list[StatementTrace]:
+    return [t for t in traces if t.applies and t.statement.effect == "Allow"]
 
 
 def evaluate(policies: PolicySet, request: Request) -> Evaluation:
     """Decide ``request`` under ``policies``."""
     caller = parse_caller(request.principal)
     rule = overriding_rule(request, caller.kind != "anonymous")
-    by_kind: dict[PolicyKind, list[StatementTrace]] = {
-        PolicyKind.IDENTITY: _traces(PolicyKind.IDENTITY, policies.identity, request, caller),
-        PolicyKind.BOUNDARY: _traces(PolicyKind.BOUNDARY, policies.boundaries or (), request, caller),
-        PolicyKind.SESSION: _traces(PolicyKind.SESSION, (policies.session,) if policies.session else (),
-                                    request, caller),
-        PolicyKind.RESOURCE: _traces(PolicyKind.RESOURCE, (policies.resource,) if policies.resource else (),
-                                     request, caller),
-        PolicyKind.VPCE: _traces(PolicyKind.VPCE, policies.vpce or (), request, caller),
-    }
-    levels: dict[PolicyKind, list[tuple[OrgLevel, list[StatementTrace]]]] = {}
+    identity = _traces(PolicyKind.IDENTITY, policies.identity, request, caller)
+    boundary = _traces(PolicyKind.BOUNDARY, policies.boundaries, request, caller) if policies.boundaries else []
+    session = _traces(PolicyKind.SESSION, (policies.session,), request, caller) if policies.session else []
+    resource = _traces(PolicyKind.RESOURCE, (policies.resource,), request, caller) if policies.resource else []
+    vpce = _traces(PolicyKind.VPCE, policies.vpce, request, caller) if policies.vpce else []
     # SCPs limit the principals of member accounts; an anonymous request has none (RCPs still apply)
     scps = None if caller.kind == "anonymous" else policies.scps
-    for kind, org in ((PolicyKind.RCP, policies.rcps), (PolicyKind.SCP, scps)):
-        levels[kind] = [(lvl, _traces(kind, lvl.policies, request, caller, lvl.identifier)) for lvl in org or ()]
-        by_kind[kind] = [t for _, traces in levels[kind] for t in traces]
-    all_traces = tuple(t for kind in _ORDER for t in by_kind[kind])
+    rcp_levels = [_traces(PolicyKind.RCP, lvl.policies, request, caller, lvl.identifier) for lvl in policies.rcps or ()]
+    scp_levels = [_traces(PolicyKind.SCP, lvl.policies, request, caller, lvl.identifier) for lvl in scps or ()]
+    all_traces = (*(t for level in rcp_levels for t in level), *(t for level in scp_levels for t in level),
+                  *resource, *identity, *boundary, *session, *vpce)
 
     if rule is not None and rule.allows:
         return Evaluation(request, Decision.ALLOWED, (), (), all_traces, None, None, rule)
-    denies = [t for t in all_traces if t.effect == "Deny" and t.applies]
+    denies = [t for t in all_traces if t.applies and t.statement.effect == "Deny"]
     if denies:
         kinds = tuple(dict.fromkeys(t.kind for t in denies))
         return _result(request, Decision.EXPLICIT_DENY, kinds, tuple(denies), all_traces, kinds[0], caller)
 
     blocked: list[PolicyKind] = []
     deciding: list[StatementTrace] = []
-    for kind in (PolicyKind.RCP, PolicyKind.SCP):
-        for _, traces in levels[kind]:
-            allows = _allows(traces)
+    for kind, levels in ((PolicyKind.RCP, rcp_levels), (PolicyKind.SCP, scp_levels)):
+        for traces in levels:
+            allows = _allowing(traces)
             if not allows and kind not in blocked:
                 blocked.append(kind)
             deciding += allows
 
-    resource_allows = _allows(by_kind[PolicyKind.RESOURCE])
-    identity_allows = _allows(by_kind[PolicyKind.IDENTITY])
+    resource_allows = _allowing(resource)
+    identity_allows = _allowing(identity)
     vias = {t.principal_via for t in resource_allows}
     cross_account = (
         request.resource_account is not None and caller.account is not None
@@ -287,15 +286,16 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
         if identity_needed and not identity_allows and caller.kind != "root":
             blocked.append(PolicyKind.IDENTITY)
         limited = not direct or cross_account
-        for kind, present in ((PolicyKind.BOUNDARY, policies.boundaries is not None),
-                              (PolicyKind.SESSION, policies.session is not None)):
-            if present and limited and not _allows(by_kind[kind]):
-                blocked.append(kind)
-        deciding += resource_allows + identity_allows
-        deciding += [t for kind in (PolicyKind.BOUNDARY, PolicyKind.SESSION) for t in _allows(by_kind[kind])]
+        boundary_allows, session_allows = _allowing(boundary), _allowing(session)
+        if policies.boundaries is not None and limited and not boundary_allows:
+            blocked.append(PolicyKind.BOUNDARY)
+        if policies.session is not None and limited and not session_allows:
+            blocked.append(PolicyKind.SESSION)
+        deciding += resource_allows + identity_allows + boundary_allows + session_allows
     if policies.vpce is not None:
+        vpce_allows = _allowing(vpce)
         for index in range(len(policies.vpce)):
-            allows = [t for t in _allows(by_kind[PolicyKind.VPCE]) if t.policy_index == index]
+            allows = [t for t in vpce_allows if t.policy_index == index]
             if not allows and PolicyKind.VPCE not in blocked:
                 blocked.append(PolicyKind.VPCE)
             deciding += allows

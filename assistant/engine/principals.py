@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.engine.model import Principal
 
@@ -29,6 +30,7 @@ class Caller:
     session: str | None = None
 
 
+@lru_cache(maxsize=1024)  # pure: principal text -> Caller (a frozen value); a batch repeats its principals
 def parse_caller(principal: str) -> Caller:
     """Parse a principal ARN, a service principal (``lambda.amazonaws.com``) or ``anonymous``."""
     if principal in ("anonymous", "*", ""):
