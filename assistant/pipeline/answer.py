@@ -23,7 +23,7 @@ from assistant.engine.catalog import Catalog
 from assistant.engine.checker import CheckedPolicy, check_value
 from assistant.engine.evaluator import PolicySet, evaluate
 from assistant.engine.grants import newly_granted
-from assistant.engine.model import Decision, Policy, PolicyType, Request
+from assistant.engine.model import Decision, Policy, PolicyType, Request, Severity
 from assistant.engine.propose import Obstacle, propose_fix
 from assistant.engine.verify import verify_fix
 from assistant.errors import LLMError, UsageError
@@ -199,8 +199,12 @@ class Assistant:
         if fix is not None:
             fix_entry = self._fix_entry(fix, [d.request for d in diagnoses])
         warnings = tuple(f for p in question.policies for f in security_warnings(p.findings))
+        reviewed = None
+        if question.intent is Intent.REVIEW:
+            reviewed = tuple(f for p in question.policies for f in p.findings
+                             if f.severity in (Severity.ERROR, Severity.WARNING))
         material = Material(question, scope, diagnoses, bool(attached), tuple(candidates), fix, obstacles, missing,
-                            warnings, articles)
+                            warnings, articles, reviewed)
         return _Grounds(question, diagnoses, attached, tuple(candidates), tuple(candidate_entries), fix, fix_entry,
                         obstacles, search, articles, scope, build_plan(material))
 

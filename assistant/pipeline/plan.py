@@ -86,6 +86,7 @@ class Material:
     missing_slots: tuple[Slot, ...] = ()
     warnings: tuple[Finding, ...] = ()
     articles: tuple[Article, ...] = ()
+    reviewed: tuple[Finding, ...] | None = None  # "is my policy right?": the checker's other findings on it
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class AnswerPlan:
     fix: Fix | None
     obstacles: tuple[Obstacle, ...]
     warnings: tuple[Finding, ...]
+    reviewed: tuple[Finding, ...] | None
     ask_policy: bool
     ask_slots: tuple[Slot, ...]
     section_kind: str  # "cause" | "steps"
@@ -191,6 +193,7 @@ def build_plan(material: Material) -> AnswerPlan:
         fix=material.fix if not instruction else None,
         obstacles=material.obstacles,
         warnings=material.warnings,
+        reviewed=material.reviewed,
         ask_policy=bool(diagnoses) and not material.policies_pasted,
         ask_slots=material.missing_slots,
         section_kind=kind,

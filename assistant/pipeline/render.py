@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.engine.grants import Grant
-from assistant.engine.model import Decision
+from assistant.engine.model import Decision, Finding
 from assistant.engine.propose import Edit, Obstacle, ObstacleKind
 from assistant.pipeline.compose import CandidateCheck, Fix, FixSource, policy_diff
 from assistant.pipeline.plan import AnswerPlan, DiagnosisPoint, Scope
@@ -152,6 +152,9 @@ _T: dict[str, dict[str, str]] = {
         "deny_kept": "{a} はステートメント {s} で明示的に拒否されています。{l} レベルの操作のため Deny はそのまま残"
                      "しています。条件を満たす (例: MFA でサインインし直す) か、意図して Deny を変更してください。",
         "warnings": "お使いのポリシーについての注意:",
+        "review": "ポリシーチェッカーの結果",
+        "review_clean": "貼り付けられたポリシーに、構文の誤りや過剰な許可は見つかりませんでした。",
+        "review_only_warnings": "構文の誤りは見つかりませんでしたが、次の点に注意してください。",
         "ask_slots": "この修正をお客様の環境に合わせるため、{k}を教えてください。",
         "list_sep": "、",
         "slot_example": "{n} ({e} のような値)",
@@ -238,6 +241,9 @@ _T: dict[str, dict[str, str]] = {
         "deny_kept": "{a} is explicitly denied by statement {s}. It is a {l}-level action, so the Deny is kept: meet"
                      " its condition (for example, sign in again with MFA) or change the Deny deliberately.",
         "warnings": "About your policy:",
+        "review": "What the policy checker found",
+        "review_clean": "The policy checker found no error and nothing over-permissive in the policy you pasted.",
+        "review_only_warnings": "The policy checker found no error, but note the following.",
         "ask_slots": "To fit this fix to your account, please tell me {k}.",
         "list_sep": ", ",
         "slot_example": "the {n} (a value like {e})",
@@ -325,6 +331,11 @@ def _candidate(candidate: CandidateCheck, lang: str) -> str:
                                  res=result)
 
 
+def _finding(finding: Finding, lang: str) -> str:
+    text = finding.message_ja if lang == "ja" else finding.message
+    return text + (f" ({_c(finding.path)})" if finding.path else "") + (f" — {finding.hint}" if finding.hint else "")
+
+
 def _fix_blocks(fix: Fix, lang: str) -> list[_Block]:
     t = _T[lang]
     blocks: list[_Block] = []
@@ -379,10 +390,12 @@ def _case(plan: AnswerPlan) -> list[_Block]:
     if plan.fix is not None:
         blocks += _fix_blocks(plan.fix, lang)
     blocks += [_Para(_obstacle(o, lang)) for o in plan.obstacles]
+    if plan.reviewed is not None:
+        blocks.append(_Heading(t["review"]))
+        blocks.append(_List(tuple(_finding(f, lang) for f in plan.reviewed)) if plan.reviewed
+                      else _Para(t["review_clean"] if not plan.warnings else t["review_only_warnings"]))
     if plan.warnings:
-        items = tuple((f.message_ja if lang == "ja" else f.message) + (f" ({_c(f.path)})" if f.path else "")
-                      for f in plan.warnings)
-        blocks += [_Para(t["warnings"]), _List(items)]
+        blocks += [_Para(t["warnings"]), _List(tuple(_finding(f, lang) for f in plan.warnings))]
     if plan.ask_slots:
         kinds = t["list_sep"].join(dict.fromkeys(
             _SLOT_KIND[lang][s.kind] if s.kind in _SLOT_KIND[lang] and s.kind not in ("name", "string")

@@ -331,3 +331,14 @@ def test_rendered_answers_match_their_golden_files(article_en, article_ja, catal
             path.parent.mkdir(exist_ok=True)
             path.write_text(content + "\n", encoding="utf-8")
         assert content + "\n" == path.read_text(encoding="utf-8"), f"{path} differs"
+
+
+def test_is_my_policy_right_is_answered_with_the_checkers_findings(article_en, catalog):
+    pasted = ('Is this policy right? {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+              '"Action": "iam:ListVirtualMFADevice", "Resource": "*"}]}')
+    question = read_question(pasted, (), catalog)
+    assert question.intent is Intent.REVIEW
+    reviewed = tuple(f for p in question.policies for f in p.findings if f.severity.value in ("ERROR", "WARNING"))
+    plan = build_plan(Material(question, Scope.COVERED, articles=(article_en,), reviewed=reviewed))
+    text = render_markdown(plan)
+    assert "## What the policy checker found" in text and "iam:ListVirtualMFADevices" in text
