@@ -22,12 +22,12 @@ _KIND = {
 
 
 def statement_label(trace: StatementTrace, lang: str) -> str:
-    """``statement 1 (Sid "0987654321") of identity-based policy 1`` in the given language."""
+    """``statement 2 (Sid "0987654321") of identity-based policy 1`` in the given language (numbered from 1)."""
     sid = f' (Sid "{trace.statement.sid}")' if trace.statement.sid else ""
     kind = _KIND[lang][trace.kind]
     if lang == "ja":
-        return f"{kind} {trace.policy_index + 1} のステートメント {trace.statement.index}{sid}"
-    return f"statement {trace.statement.index}{sid} of {kind} {trace.policy_index + 1}"
+        return f"{kind} {trace.policy_index + 1} のステートメント {trace.statement.index + 1}{sid}"
+    return f"statement {trace.statement.index + 1}{sid} of {kind} {trace.policy_index + 1}"
 
 
 def _upper_first(text: str) -> str:
