@@ -166,11 +166,13 @@ def _resource_matches(statement: Statement, request: Request, policy: Policy) ->
     return hit if statement.resource is not None else not hit
 
 
-def _principal_via(statement: Statement, caller: Caller) -> tuple[bool, str | None]:
+def _principal_via(statement: Statement, caller: Caller, bounded: bool) -> tuple[bool, str | None]:
     if statement.principal is not None:
         via = principal_match(statement.principal, caller)
         return via is not None, via
     if statement.not_principal is not None:
+        if bounded and statement.effect == "Deny":
+            return True, "not-principal"  # such a Deny always applies to a principal with a permissions boundary
         via = principal_match(statement.not_principal, caller)
         # NotPrincipal excludes a role session only when it names that session: the role ARN is not enough
         excluded = via is not None and not (via == "role" and caller.kind == "assumed-role")
@@ -179,11 +181,11 @@ def _principal_via(statement: Statement, caller: Caller) -> tuple[bool, str | No
 
 
 def _trace(kind: PolicyKind, index: int, level: str | None, policy: Policy, statement: Statement,
-           request: Request, caller: Caller) -> StatementTrace:
+           request: Request, caller: Caller, bounded: bool) -> StatementTrace:
     action = _action_matches(statement, request.action)
     resource = _resource_matches(statement, request, policy)
     if kind in _PRINCIPAL_KINDS:
-        principal, via = _principal_via(statement, caller)
+        principal, via = _principal_via(statement, caller, bounded)
     else:
         principal, via = True, None
     evaluated = action and resource and principal
@@ -200,9 +202,9 @@ def _trace(kind: PolicyKind, index: int, level: str | None, policy: Policy, stat
 
 
 def _traces(kind: PolicyKind, policies: tuple[Policy, ...], request: Request, caller: Caller,
-            level: str | None = None) -> list[StatementTrace]:
+            level: str | None = None, bounded: bool = False) -> list[StatementTrace]:
     return [
-        _trace(kind, index, level, policy, statement, request, caller)
+        _trace(kind, index, level, policy, statement, request, caller, bounded)
         for index, policy in enumerate(policies)
         for statement in policy.statements
     ]
@@ -234,7 +236,8 @@ def evaluate(policies: PolicySet, request: Request) -> Evaluation:
     identity = _traces(PolicyKind.IDENTITY, policies.identity, request, caller)
     boundary = _traces(PolicyKind.BOUNDARY, policies.boundaries, request, caller) if policies.boundaries else []
     session = _traces(PolicyKind.SESSION, (policies.session,), request, caller) if policies.session else []
-    resource = _traces(PolicyKind.RESOURCE, (policies.resource,), request, caller) if policies.resource else []
+    resource = _traces(PolicyKind.RESOURCE, (policies.resource,), request, caller,
+                       bounded=policies.boundaries is not None) if policies.resource else []
     vpce = _traces(PolicyKind.VPCE, policies.vpce, request, caller) if policies.vpce else []
     # SCPs limit the principals of member accounts; an anonymous request has none (RCPs still apply)
     scps = None if caller.kind == "anonymous" else policies.scps
