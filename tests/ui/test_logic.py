@@ -131,6 +131,7 @@ def test_age_reads_iso_times():
     assert age("2026-11-28T11:57:00+00:00", now) == "3 min"
     assert age("2026-11-26T12:00:00", now) == "2 d"
     assert age("not a time", now) == "?"
+    assert (age("2026-11-28T11:57:00+00:00", now, "ja"), age("2026-11-26T12:00:00", now, "ja")) == ("3 分", "2 日")
 
 
 def test_request_message_reads_back_as_the_request():

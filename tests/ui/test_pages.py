@@ -29,14 +29,16 @@ def ask(at: Any, question: str) -> Any:
     return at
 
 
-def test_the_app_opens_on_the_chat_page_with_the_status_area(app):
+def test_the_app_opens_on_the_chat_page_with_the_status_area(app, kb_articles):
     at = app.run()
     assert not at.exception
     assert at.title[0].value == "チャット"
     status = markdown_text(at.sidebar)
+    ids = len({article.id for article in kb_articles})
     assert "モード: 決定的 (LLM なし)" in status
-    assert "32 記事 (64 ファイル)" in status and "42 チャンク" in status
-    assert "構築: 2026-11-28 00:00:00" in status and "ナレッジベース: 32 articles" in status
+    assert f"{ids} 記事 ({len(kb_articles)} ファイル)" in status and "42 チャンク" in status
+    assert "構築: 2026-11-28 00:00:00" in status and "日 前)" in status and f"ナレッジベース: {ids} 記事、" in status
+    assert not [w for w in ("articles", "updated", "ago", " d ", " min ") if w in status]  # nothing English
     assert at.info[0].value.startswith("AccessDenied")  # the introduction of an empty conversation
 
 
@@ -62,6 +64,9 @@ def test_the_seed_question_gets_both_diagnoses_the_verified_fix_and_the_seed_art
     assert [d["action"] for d in answer["diagnoses"]] == ["iam:ListVirtualMFADevices", "iam:CreateVirtualMFADevice"]
     assert any(p["source"] == "suggested" and p["verified"] for p in answer["policies"])
     assert answer["citations"][0]["id"] == "mfa-device-registration-denied"
+    footer = next(c.value for c in reply.caption if "処理時間" in c.value)
+    assert footer.startswith("決定的モードの回答 · 処理時間 (ms): 解析 ") and "検索 " in footer
+    assert not [w for w in ("analysis", "retrieval", "generation", "guard") if w in footer]
 
 
 def test_history_survives_reruns_feeds_follow_ups_and_new_conversation_clears_it(app, seed_text, ui_assistant):

@@ -133,8 +133,12 @@ def article_excerpt(article: Article, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
-def age(published: str, now: datetime | None = None) -> str:
-    """How long ago an ISO timestamp was, roughly (``3 min``, ``2 h``, ``5 d``); ``?`` when unreadable."""
+_UNITS = {"en": {"d": "d", "h": "h", "min": "min", "s": "s"}, "ja": {"d": "日", "h": "時間", "min": "分", "s": "秒"}}
+
+
+def age(published: str, now: datetime | None = None, lang: str = "en") -> str:
+    """How long ago an ISO timestamp was, roughly (``3 min``, ``2 h``, ``5 d``; ``3 分`` in Japanese);
+    ``?`` when unreadable."""
     try:
         then = datetime.fromisoformat(published)
     except ValueError:
@@ -142,10 +146,11 @@ def age(published: str, now: datetime | None = None) -> str:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     seconds = max(0.0, ((now or datetime.now(UTC)) - then).total_seconds())
+    units = _UNITS.get(lang, _UNITS["en"])
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
-            return f"{int(seconds // size)} {unit}"
-    return f"{int(seconds)} s"
+            return f"{int(seconds // size)} {units[unit]}"
+    return f"{int(seconds)} {units['s']}"
 
 
 class MfaContext:

@@ -15,9 +15,18 @@ import streamlit as st
 from assistant.adapters.articles import Article
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackEntry, Rating
-from kbui.logic import article_excerpt, badge_of, diff_base, escape_markdown, pretty, safe_markdown, side_by_side
+from kbui.logic import (
+    age,
+    article_excerpt,
+    badge_of,
+    diff_base,
+    escape_markdown,
+    pretty,
+    safe_markdown,
+    side_by_side,
+)
 from kbui.resources import feedback_store
-from kbui.texts import text
+from kbui.texts import TEXTS, text
 
 __all__ = ["KB_PAGE", "render_answer", "render_diagnoses", "render_findings", "render_fix", "render_policy",
            "render_status"]
@@ -225,7 +234,8 @@ def render_answer(message: Mapping[str, Any], articles: Mapping[tuple[str, str],
     _policies(answer.get("policies") or (), lang, key)
     _citations(answer.get("citations") or (), articles, lang, key)
     mode = text("mode_used_llm" if answer.get("mode") == "llm" else "mode_used_deterministic", lang)
-    timings = ", ".join(f"{k} {v:.0f}" for k, v in (answer.get("timings_ms") or {}).items())
+    timings = ", ".join(f"{text(f'stage_{k}', lang) if f'stage_{k}' in TEXTS else k} {v:.0f}"
+                        for k, v in (answer.get("timings_ms") or {}).items())
     st.caption(f"{mode} · {text('timings', lang, timings=timings)}")
     _feedback(message, lang)
 
@@ -248,10 +258,10 @@ def render_status(status: Mapping[str, Any], lang: str) -> None:
                 st.caption(escape_markdown(text("status_chunks", lang, chunks=index["chunks"],
                                                 model=index.get("embedding", ""))))
             st.caption(text("status_built", lang, published=str(index["published"])[:19].replace("T", " "),
-                            age=index.get("age", "?")))
+                            age=age(str(index["published"]), lang=lang)))
             if index.get("stale"):
                 st.caption(text("status_stale", lang))
         elif index.get("built") is False:
             st.caption(text("status_not_built", lang))
-        if status.get("kb_version"):
-            st.caption(escape_markdown(text("status_kb", lang, version=status["kb_version"])))
+        if "articles" in index and status.get("kb_updated"):
+            st.caption(text("status_kb", lang, articles=index["articles"], updated=status["kb_updated"]))

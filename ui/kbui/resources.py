@@ -16,7 +16,6 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
 from assistant.pipeline.answer import Assistant
-from kbui.logic import age
 
 __all__ = ["feedback_store", "get_assistant", "index_facts", "settings"]
 
@@ -85,7 +84,7 @@ def index_facts(_assistant: Assistant) -> dict[str, Any]:
         except AssistantError as exc:
             index["error"] = str(exc)
     if index.get("published"):
-        index["age"] = age(str(index["published"]))
         index["stale"] = _changed_since(_assistant, str(index["published"]))
     status["index"] = index
+    status["kb_updated"] = max((str(a.updated) for a in _assistant.articles.values()), default="")
     return status

@@ -38,7 +38,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "en": "The index is not built yet; the first question builds it (takes minutes)."},
     "status_stale": {"ja": "構築後に更新された記事があります: kb-assistant ingest で更新してください",
                      "en": "Articles changed since the index was built: run kb-assistant ingest"},
-    "status_kb": {"ja": "ナレッジベース: {version}", "en": "Knowledge base: {version}"},
+    "status_kb": {"ja": "ナレッジベース: {articles} 記事、{updated} 更新",
+                  "en": "Knowledge base: {articles} articles, updated {updated}"},
     "build_index": {"ja": "インデックスを構築", "en": "Build the index"},
     "building_index": {"ja": "インデックスを構築しています…", "en": "Building the index…"},
     # chat
@@ -55,6 +56,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "answer_failed": {"ja": "回答できませんでした: {error}", "en": "Could not answer: {error}"},
     "notice": {"ja": "お知らせ", "en": "Notice"},
     "timings": {"ja": "処理時間 (ms): {timings}", "en": "Timings (ms): {timings}"},
+    "stage_analysis": {"ja": "解析", "en": "analysis"},
+    "stage_retrieval": {"ja": "検索", "en": "retrieval"},
+    "stage_generation": {"ja": "回答作成", "en": "generation"},
+    "stage_guard": {"ja": "検査", "en": "guard"},
     "mode_used_deterministic": {"ja": "決定的モードの回答", "en": "Deterministic answer"},
     "mode_used_llm": {"ja": "LLM による回答", "en": "LLM answer"},
     # citations
