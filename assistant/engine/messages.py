@@ -34,6 +34,11 @@ _TRUST = ("role trust policy", "the")
 _KIND_BY_NOUN = {noun.lower(): kind for kind, (noun, _) in PHRASES.items()} | {_TRUST[0]: PolicyKind.RESOURCE}
 
 
+# AWS names the denying policy's ARN for these kinds; a resource-based or endpoint policy is named by type only
+_NAMED_KINDS = frozenset({PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.SESSION, PolicyKind.SCP,
+                          PolicyKind.RCP})
+
+
 def render_message(request: Request, decision: Decision, kind: PolicyKind, policy_arn: str | None = None) -> str:
     """The access-denied message AWS returns for this request, decision and blocking policy kind.
 
@@ -43,7 +48,8 @@ def render_message(request: Request, decision: Decision, kind: PolicyKind, polic
     trust = kind is PolicyKind.RESOURCE and request.action.lower().startswith("sts:assumerole")
     noun, article = _TRUST if trust else PHRASES[kind]
     if decision is Decision.EXPLICIT_DENY:
-        reason = f"with an explicit deny in {article} {noun}" + (f": {policy_arn}" if policy_arn else "")
+        named = policy_arn if policy_arn and kind in _NAMED_KINDS else None
+        reason = f"with an explicit deny in {article} {noun}" + (f": {named}" if named else "")
     else:
         reason = f"because no {noun} allows the {request.action} action"
     # AWS names no resource for actions that take none (the request's resource is "*"), and IAM names a
