@@ -126,14 +126,31 @@ def test_a_second_writer_gets_a_clear_lock_error(settings: Settings, e5: MemoEmb
         assert second.ingest().published  # free again
 
 
+@pytest.mark.parametrize("owner", [
+    {"pid": 2**22 + 7},  # the writer no longer exists
+    {"pid": 1, "started": "1234567"},  # the pid now belongs to another process (init started at another time)
+], ids=["dead", "pid-reused"])
 def test_a_lock_left_by_a_dead_writer_of_this_machine_is_taken_over(settings: Settings, e5: MemoEmbeddings,
-                                                                    tokenizer: Tokenizer) -> None:
+                                                                    tokenizer: Tokenizer, owner: dict) -> None:
     import socket
 
     with _retriever(settings, e5, tokenizer) as retriever:
-        retriever.store._client.create_collection(  # a lock whose owner no longer exists
-            "kb-lock", metadata={"host": socket.gethostname(), "pid": 2**22 + 7, "since": "then"},
-            embedding_function=None)
+        retriever.store._client.create_collection(
+            "kb-lock", metadata={"host": socket.gethostname(), "since": "then", **owner}, embedding_function=None)
+        assert retriever.ingest().published
+
+
+def test_a_lock_from_another_machine_names_break_lock_which_removes_it(settings: Settings, e5: MemoEmbeddings,
+                                                                       tokenizer: Tokenizer) -> None:
+    with _retriever(settings, e5, tokenizer) as retriever:
+        retriever.store._client.create_collection(
+            "kb-lock", metadata={"host": "elsewhere", "pid": 4242, "since": "then"}, embedding_function=None)
+        with pytest.raises(IndexLockedError) as caught:
+            retriever.ingest()
+        message = str(caught.value)
+        assert "pid 4242 on 'elsewhere'" in message and "kb-assistant ingest --break-lock" in message
+        assert retriever.store.break_lock() == {"host": "elsewhere", "pid": 4242, "since": "then"}
+        assert retriever.store.break_lock() is None
         assert retriever.ingest().published
 
 
