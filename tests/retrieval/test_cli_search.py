@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import invoke
-from retrieval_support import MemoEmbeddings
+from retrieval_support import ARTICLES, MemoEmbeddings
 
 from assistant.config import Settings
 from assistant.retrieval import Retriever
@@ -45,6 +45,11 @@ def test_first_search_builds_the_index_then_ingest_is_incremental(settings: Sett
 
     code, out, err = _run("search", "banana bread recipe")
     assert code == 0 and "out of scope" in out
+
+    code, out, err = _run("ingest", "--break-lock")  # no lock to break: nothing said about one
+    ids = {article_id for article_id, _ in ARTICLES}
+    assert code == 0 and out == "" and "lock" not in err
+    assert err.startswith(f"{len(ids)} articles ({len(ARTICLES)} files): 0 added") and "up to date" in err
 
 
 def test_batch_search_one_line_per_query_in_order(indexed: Settings, tmp_path: Path) -> None:
