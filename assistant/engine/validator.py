@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -17,13 +17,12 @@ from assistant.engine.catalog import Catalog
 from assistant.engine.checks import finding
 from assistant.engine.conditions import OPERATOR_FAMILY, parse_operator, value_type_ok
 from assistant.engine.document import parse_policy
-from assistant.engine.matching import arn_matches, glob_matches, has_wildcard, split_arn
+from assistant.engine.matching import arn_matches, glob_matches, has_wildcard, split_arn, variables
 from assistant.engine.model import Finding, Policy, PolicyType, Statement
 
 __all__ = ["SizeQuota", "validate"]
 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?-]+$")
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 _ACCOUNT_SEGMENT = re.compile(r"^(|\d{12}|aws|(?=.*[*?])[*?\d]+|\$\{[^}]*\})$")
 _TRUST_ACTIONS = ("sts:", "*")
@@ -85,13 +84,19 @@ _STARS = (_STAR, _SEGN)
 _ONE = (_ANY, _SEG1)
 
 
-def _tokens(text: str, template: bool) -> str:
-    def variable(match: re.Match[str]) -> str:
-        if template and match.group(1).lower() in _WIDE_VARIABLES:
-            return _SEG1 + _SEGN
-        return _STAR
+def _replace_variables(text: str, replace: Callable[[str], str]) -> str:
+    pieces, position = [], 0
+    for start, end, body in variables(text):
+        pieces += [text[position:start], replace(body)]
+        position = end
+    return "".join(pieces) + text[position:]
 
-    text = _VARIABLE.sub(variable, text)
+
+def _tokens(text: str, template: bool) -> str:
+    def variable(body: str) -> str:
+        return _SEG1 + _SEGN if template and body.lower() in _WIDE_VARIABLES else _STAR
+
+    text = _replace_variables(text, variable)
     return text.replace("*", _STAR).replace("?", _ANY) if not template else text
 
 
@@ -103,30 +108,33 @@ def _char_fits(a: str, b: str) -> bool:
 
 
 def _overlap(left: str, right: str) -> bool:
-    """Whether some string matches both token patterns (an intersection test over two globs)."""
-    seen: dict[tuple[int, int], bool] = {}
+    """Whether some string matches both token patterns (an intersection test over two globs).
 
-    def fits(i: int, j: int) -> bool:
+    A search over pairs of positions with an explicit stack: O(len(left) x len(right)) states and no
+    recursion, so a resource of any length (an S3 key may have 1,024 bytes) cannot exhaust the stack.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
         if (i, j) in seen:
-            return seen[i, j]
-        seen[i, j] = False
+            continue
+        seen.add((i, j))
         a = left[i] if i < len(left) else None
         b = right[j] if j < len(right) else None
         if a is None and b is None:
-            result = True
-        elif a in _STARS:
-            result = fits(i + 1, j) or (b is not None and (a == _STAR or b in _STARS or _char_fits(_SEG1, b))
-                                        and fits(i, j + 1))
+            return True
+        if a in _STARS:
+            stack.append((i + 1, j))
+            if b is not None and (a == _STAR or b in _STARS or _char_fits(_SEG1, b)):
+                stack.append((i, j + 1))
         elif b in _STARS:
-            result = fits(i, j + 1) or (a is not None and (b == _STAR or _char_fits(_SEG1, a)) and fits(i + 1, j))
-        elif a is None or b is None:
-            result = False
-        else:
-            result = _char_fits(a, b) and fits(i + 1, j + 1)
-        seen[i, j] = result
-        return result
-
-    return fits(0, 0)
+            stack.append((i, j + 1))
+            if a is not None and (b == _STAR or _char_fits(_SEG1, a)):
+                stack.append((i + 1, j))
+        elif a is not None and b is not None and _char_fits(a, b):
+            stack.append((i + 1, j + 1))
+    return False
 
 
 def _covers(wide: str, narrow: str, ignore_case: bool, action: bool) -> bool:
@@ -255,7 +263,8 @@ class _Validator:
             if resource == "*":
                 valid.append(resource)
                 continue
-            parts = split_arn(_VARIABLE.sub("${variable}", resource))  # a variable's own colon is no separator
+            # a variable's own colon is no separator
+            parts = split_arn(_replace_variables(resource, lambda _: "${variable}"))
             if parts is None:
                 self.add("INVALID_ARN", where, value=resource,
                          detail="an ARN has six parts, arn:partition:service:region:account:resource")
@@ -385,7 +394,7 @@ class _Validator:
         for statement in self.policy.statements:
             texts = list(statement.resource or ()) + list(statement.not_resource or ())
             texts += [v for c in statement.conditions for v in c.values]
-            names += [(statement, m.group(1)) for t in texts for m in _VARIABLE.finditer(t)]
+            names += [(statement, body) for t in texts for _, _, body in variables(t)]
         if not names:
             return
         if not self.policy.supports_variables:
