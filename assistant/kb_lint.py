@@ -45,7 +45,7 @@ _EXPECT_KEYS = {"identity_policies", "permission_boundaries", "session_policy", 
                 "vpc_endpoint_policies", "decision", "message"}
 _REQUEST_KEYS = {"principal", "action", "resource", "resource_account", "context", "wildcard_only_action"}
 _BLOCK_WORDS = {"invalid", "fragment", "not-policy", "template"}
-_BLOCK_ATTRS = {"name", "type", "expect"}
+_BLOCK_ATTRS = {"name", "type", "expect", "arn"}
 _DENIED = "is not authorized to perform"
 
 
@@ -215,7 +215,9 @@ class _ArticleLint:
             value = checked.value if checked.value is not None else checked.repaired_value
             if value is None:
                 self.add(block.line - 1, f"block '{name}' cannot be read as a policy, even repaired")
-            self.policies[name] = value
+            arn = block.attrs.get("arn")
+            # A policy with its ARN: scenarios then render today's explicit-deny message, which ends with it.
+            self.policies[name] = {"arn": arn, "policy": value} if arn and value is not None else value
 
     def filled(self, block: CodeBlock) -> str:
         """A template block with every declared slot replaced by its sample (other blocks as they are)."""

@@ -179,3 +179,29 @@ def test_a_missing_language_version_is_reported(kb, catalog):
     (kb / "ja" / "sample-article.md").unlink()
     _, problems = lint_kb(kb, catalog)
     assert [p.problem for p in problems] == ["article 'sample-article' has no ja version"]
+
+
+DENY_ARN = "arn:aws:iam::123456789012:policy/DenyReports"
+DENY_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]
+}"""
+
+
+@pytest.mark.parametrize(("message", "problems"), [
+    # today's explicit deny within the account ends with the denying policy's ARN: lint renders it from arn=
+    (f"with an explicit deny in an identity-based policy: {DENY_ARN}", 0),
+    ("with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/Other", 1),
+])
+def test_a_block_arn_makes_the_scenario_render_todays_explicit_deny(kb, catalog, message, problems):
+    full = ("User: arn:aws:iam::123456789012:user/alice is not authorized to perform: s3:GetObject on resource: "
+            f'"arn:aws:s3:::amzn-s3-demo-bucket/key" {message}')
+    text = _article("en").replace(
+        "      - identity_policies: [after]\n        decision: Allowed\n",
+        "      - identity_policies: [after]\n        decision: Allowed\n"
+        "      - identity_policies: [after, deny]\n        decision: ExplicitlyDenied\n"
+        f"        message: '{full}'\n",
+    ) + f"\n```json name=deny arn={DENY_ARN}\n{DENY_POLICY}\n```\n"
+    _write(kb, "en", text)
+    _, found = lint_kb(kb, catalog)
+    assert len([p for p in found if "message differs" in p.problem]) == problems, [str(p) for p in found]
