@@ -375,14 +375,20 @@ def _eval_progress() -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation.session import evaluate_from_settings
+    from assistant.evaluation.session import evaluate_from_settings, new_run_dir
     from assistant.evaluation.summary import METRICS
 
-    with _eval_progress() as bar:
-        result = evaluate_from_settings(_settings(), os.environ, dataset=args.dataset, out=args.out, mode=args.mode,
-                                        concurrency=args.concurrency, thresholds=args.thresholds, limit=args.limit,
-                                        judge=args.judge, judge_repeats=args.judge_repeats, progress=bar.phase,
-                                        index_progress=bar.index)
+    out = args.out or new_run_dir(args.mode)
+    try:
+        with _eval_progress() as bar:
+            result = evaluate_from_settings(_settings(), os.environ, dataset=args.dataset, out=out,
+                                            mode=args.mode, concurrency=args.concurrency, thresholds=args.thresholds,
+                                            limit=args.limit, judge=args.judge, judge_repeats=args.judge_repeats,
+                                            progress=bar.phase, index_progress=bar.index)
+    except KeyboardInterrupt:
+        _echo(f"eval: interrupted; every finished question is stored in {out} (hint: run the same command "
+              f"with --out {out} to resume)", err=True)
+        return 130
     summary = result.summary
     if args.as_json:
         _emit(summary)
@@ -393,46 +399,57 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             if value is not None:
                 unit = METRICS[metric].unit
                 shown = f"{value:,.0f} ms" if unit == "ms" else f"${value:.4f}" if unit == "usd" else f"{value:.3f}"
-                _echo(f"  {metric:<36} {shown}")
+                _echo(f"  {metric:<36} {shown:>10}  n={summary['counts'][metric]}")
         _echo(f"report: {result.path / 'report.html'}")
         for violation in summary["thresholds"]["violations"]:
-            _echo(f"below threshold: {violation['metric']} = {violation['value']:.4g} "
-                  f"({violation['kind']} {violation['bound']:.4g})", err=True)
+            _echo(f"gate failed: {violation['message']}", err=True)
+        if summary["thresholds"]["skipped"]:
+            _echo("not measured: " + ", ".join(summary["thresholds"]["skipped"]), err=True)
+    if summary.get("outage"):
+        _echo(f"eval: run failed: {summary['outage']}", err=True)
     return 0 if result.ok else 1
 
 
 def _cmd_eval_compare(args: argparse.Namespace) -> int:
     from assistant.evaluation import compare_runs, load_thresholds
+    from assistant.evaluation.report import compare_html
     from assistant.evaluation.session import RUNS_DIR, default_thresholds
 
     path = args.thresholds if args.thresholds is not None else default_thresholds()
     comparison = compare_runs(args.run_a, args.run_b, load_thresholds(path) if path else None, RUNS_DIR)
+    page = Path(args.html) if args.html else Path(comparison.run_b) / "compare.html"
+    try:
+        page.write_text(compare_html(comparison), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write '{page}': {exc.strerror or exc}")
+    for warning in comparison.warnings:
+        _echo(f"warning: {warning}", err=True)
     if args.as_json:
         _emit(comparison.to_json())
         return 0 if comparison.ok else 1
-    if not comparison.same_dataset:
-        _echo("note: the runs used different datasets", err=True)
     for d in comparison.deltas:
         worse, better = (" REGRESSED", " improved") if d.gated else (" worse", " better")
         flag = worse if d.regressed else better if d.improved else ""
         gate = f" (gated, tolerance {d.tolerance:g})" if d.gated and d.tolerance is not None else ""
         a, b = ("–" if v is None else f"{v:.4g}" for v in (d.a, d.b))
         delta = "" if d.delta is None else f"{d.delta:+.4g}"
-        _echo(f"{d.metric:<36} {a:>10} → {b:<10} {delta:>9}{gate}{flag}")
+        interval = d.interval("b")
+        ci = f" 95% CI [{interval[0]:.3f}, {interval[1]:.3f}] n={d.n_b}" if interval else ""
+        _echo(f"{d.metric:<36} {a:>10} → {b:<10} {delta:>9}{ci}{gate}{flag}")
     for label, changes in (("regressed", comparison.regressed), ("improved", comparison.improved)):
         _echo(f"{len(changes)} questions {label}")
         for change in changes:
             _echo(f"  {change.id}: " + ", ".join([f"-{c}" for c in change.lost] + [f"+{c}" for c in change.gained]))
+    _echo(f"report: {page}")
     if not comparison.ok:
         _echo("gate failed: " + ", ".join(d.metric for d in comparison.gate_failures), err=True)
     return 0 if comparison.ok else 1
 
 
 def _cmd_eval_list(args: argparse.Namespace) -> int:
-    from assistant.evaluation import list_runs
-    from assistant.evaluation.session import RUNS_DIR
+    from assistant.evaluation.session import RUNS_DIR, known_runs
 
-    runs = list_runs(RUNS_DIR)
+    runs = known_runs()
     if not runs and not args.as_json:
         _echo(f"no evaluation runs under {RUNS_DIR} yet (hint: kb-assistant eval --mode deterministic)", err=True)
     for info in runs:
@@ -440,7 +457,7 @@ def _cmd_eval_list(args: argparse.Namespace) -> int:
             _emit(info.to_json())
         else:
             state = "complete" if info.complete else f"partial {info.answered}/{info.questions}"
-            _echo(f"{info.name}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
+            _echo(f"{info.path}  {info.mode}  {state}  passed {info.passed}  {info.dataset}")
     return 0
 
 
@@ -575,7 +592,9 @@ def _command(subparsers: Any, name: str, handler: Command, help_text: str) -> ar
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kb-assistant", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="kb-assistant", description="Support assistant for AWS access problems: policy checker, "
+                     "simulator, knowledge-base search and grounded answers (ja/en). Exit status: 0 success, 1 the "
+                     "thing checked failed, 2 bad usage or unreadable input.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     check = _command(commands, "check", _cmd_check, "Validate a policy document; exit 1 when it has an ERROR finding.")
@@ -678,8 +697,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", metavar="RUN_B", help="the new run directory")
     compare.add_argument("--thresholds", type=Path, help="gates and tolerances (default eval/thresholds.toml, "
                          "else those stored with RUN_B)")
+    compare.add_argument("--html", metavar="FILE", help="the run-vs-run page (default RUN_B/compare.html)")
     _json_option(compare, "the comparison")
-    runs = _command(eval_commands, "list", _cmd_eval_list, "The stored runs under eval/runs/, newest first.")
+    runs = _command(eval_commands, "list", _cmd_eval_list, "The stored runs (eval/runs/, runs written elsewhere "
+                    "with --out, eval/baseline), newest first.")
     _json_option(runs, "JSON Lines, one run per line")
 
     feedback = commands.add_parser("feedback", help="Feedback given in the chat UI.",
