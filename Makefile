@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 .PHONY: ui test lint install browser eval vectors
 
 $(STAMP): pyproject.toml
+	@echo "installing kb-assistant into $(VENV) (a few minutes the first time)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+	@echo "installed: run .venv/bin/kb-assistant, or '. .venv/bin/activate' then kb-assistant"
 
 ui: $(STAMP)
 	$(BIN)/kb-assistant ui
