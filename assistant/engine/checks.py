@@ -19,9 +19,13 @@ CHECKS: dict[str, tuple[Severity, str, str]] = {
     "NO_POLICY_FOUND": (E, "No policy JSON was found in the text.", "テキストにポリシーの JSON が見つかりません。"),
     "INPUT_TOO_LARGE": (E, "The input is {size} characters; the checker reads at most {limit}.",
                         "入力が {size} 文字あります。チェックできるのは {limit} 文字までです。"),
+    "TOO_MANY_POLICIES": (W, "The text holds more than {limit} policies (the most IAM attaches to one user or "
+                          "role); only the first {limit} were checked.",
+                          "テキストに {limit} 個を超えるポリシーがあります (IAM で 1 つのユーザーやロールに"
+                          "アタッチできる上限)。最初の {limit} 個だけをチェックしました。"),
     "NESTING_TOO_DEEP": (E, "The JSON is nested more than {limit} levels deep.",
                          "JSON の入れ子が {limit} 段を超えています。"),
-    "INVALID_JSON": (E, "Not valid JSON: {detail}.", "JSON として正しくありません: {detail}。"),
+    "INVALID_JSON": (E, "Not valid JSON: {detail}.", "JSON として正しくありません: {detail_ja}。"),
     "JSON_ANNOTATION": (E, "An annotation ({text!r}) is written inside the JSON; remove it.",
                         "JSON の中に注記 ({text!r}) が書かれています。削除してください。"),
     "JSON_COMMENT": (E, "JSON does not allow comments ({text!r}).", "JSON にはコメント ({text!r}) を書けません。"),
@@ -73,7 +77,7 @@ CHECKS: dict[str, tuple[Severity, str, str]] = {
     "PRINCIPAL_AND_NOT_PRINCIPAL": (E, "A statement cannot have both Principal and NotPrincipal.",
                                     "Principal と NotPrincipal を同じステートメントに書くことはできません。"),
     "INVALID_PRINCIPAL": (E, "Principal value '{value}' is not valid: {detail}.",
-                          "Principal の値 '{value}' は無効です: {detail}。"),
+                          "Principal の値 '{value}' は無効です: {detail_ja}。"),
     "INVALID_VALUE_TYPE": (E, "{element} must be a string or a list of strings.",
                            "{element} は文字列か文字列のリストである必要があります。"),
     "EMPTY_VALUE": (E, "{element} is empty.", "{element} が空です。"),
@@ -84,6 +88,10 @@ CHECKS: dict[str, tuple[Severity, str, str]] = {
     "POLICY_SIZE_EXCEEDED": (E, "The policy has {size} characters (whitespace excluded); the quota for {kind} is "
                              "{limit}.", "ポリシーは空白を除いて {size} 文字あり、{kind} の上限 {limit} 文字を超えて"
                              "います。"),
+    "POLICY_TOO_LARGE_TO_CHECK": (E, "The policy has {size} characters (whitespace excluded), more than any AWS "
+                                  "policy may have ({limit}); only its structure was checked.",
+                                  "ポリシーは空白を除いて {size} 文字あり、AWS のどのポリシーの上限 ({limit} 文字) "
+                                  "も超えているため、構造だけをチェックしました。"),
     # actions and resources
     "INVALID_ACTION_FORMAT": (E, "Action '{value}' is not of the form 'service:Action'.",
                               "アクション '{value}' は 'service:Action' の形式になっていません。"),
@@ -95,7 +103,8 @@ CHECKS: dict[str, tuple[Severity, str, str]] = {
                                "アクションのパターン '{value}' に一致する '{service}' のアクションがありません。"),
     "VARIABLE_NOT_ALLOWED": (E, "Policy variables are not allowed in {element} ('{value}').",
                              "{element} ではポリシー変数を使えません ('{value}')。"),
-    "INVALID_ARN": (E, "'{value}' is not a valid ARN: {detail}.", "'{value}' は正しい ARN ではありません: {detail}。"),
+    "INVALID_ARN": (E, "'{value}' is not a valid ARN: {detail}.",
+                    "'{value}' は正しい ARN ではありません: {detail_ja}。"),
     "RESOURCE_TYPE_MISMATCH": (E, "{action} applies to {types}, and no resource in the statement matches those "
                                "ARNs (e.g. {example}).",
                                "{action} の対象は {types} ですが、ステートメントのリソースにはその形式の ARN "

@@ -35,13 +35,16 @@ def _principal(value: Any, element: str, path: str, found: list[Finding]) -> Pri
         return Principal(wildcard=True)
     if not isinstance(value, dict) or not value:
         found.append(finding("INVALID_PRINCIPAL", path, value=str(value)[:60],
-                             detail='use "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}'))
+                             detail='use "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}',
+                             detail_ja='"*" か {"AWS": "arn:aws:iam::123456789012:root"} のようなオブジェクトを'
+                                       '書いてください'))
         return None
     entries = []
     for kind, raw in value.items():
         if kind not in _PRINCIPAL_KEYS:
             found.append(finding("INVALID_PRINCIPAL", f"{path}/{kind}", value=kind,
-                                 detail="the keys of a principal are AWS, Service, Federated and CanonicalUser"))
+                                 detail="the keys of a principal are AWS, Service, Federated and CanonicalUser",
+                                 detail_ja="Principal のキーは AWS、Service、Federated、CanonicalUser です"))
             continue
         values = _strings(raw, f"{element}/{kind}", f"{path}/{kind}", found)
         if values is not None:

@@ -2,12 +2,18 @@
 
 ``json.loads`` gives neither positions of values nor duplicate keys; policies are small (IAM caps
 them at 10,240 characters), so a small recursive-descent parser with a depth limit is enough.
+Every problem is described in English and Japanese. A number no Python number holds exactly
+(``1e400``, or an integer of more than 4,000 digits) is kept as its text: IAM reads condition
+values as strings, and the value stays writable as JSON.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "JsonSyntaxError", "ParsedJson", "line_column", "parse_json"]
@@ -16,6 +22,7 @@ MAX_DEPTH = 64
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _STRING_CHUNK = re.compile(r'[^"\\\x00-\x1f]*')
+_HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _WS = " \t\n\r"
 
@@ -23,9 +30,10 @@ _WS = " \t\n\r"
 class JsonSyntaxError(ValueError):
     """The text is not JSON; ``offset`` is where the parser stopped."""
 
-    def __init__(self, detail: str, offset: int, too_deep: bool = False) -> None:
+    def __init__(self, detail: str, detail_ja: str, offset: int, too_deep: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.detail_ja = detail_ja
         self.offset = offset
         self.too_deep = too_deep
 
@@ -39,21 +47,16 @@ class ParsedJson:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8)  # pure: text -> offsets of its line breaks; many findings share one text
+def _line_starts(text: str) -> list[int]:
+    return [i for i, c in enumerate(text) if c == "\n"]
+
+
 def line_column(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of ``offset`` in ``text``."""
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
-
-
-def _join_surrogates(text: str) -> str:
-    """Combine UTF-16 surrogate pairs written as two \\u escapes into one character, as JSON does."""
-    if not any("\ud800" <= c <= "\udfff" for c in text):
-        return text
-    try:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16")
-    except UnicodeDecodeError:
-        return text  # a lone surrogate stays as written
+    """1-based line and column of ``offset`` in ``text`` (a binary search, so many findings stay cheap)."""
+    breaks = _line_starts(text)
+    line = bisect_left(breaks, offset)
+    return line + 1, offset - (breaks[line - 1] + 1 if line else 0) + 1
 
 
 def _escape(key: str) -> str:
@@ -66,8 +69,8 @@ class _Parser:
         self.pos = 0
         self.result = ParsedJson(None)
 
-    def fail(self, detail: str, too_deep: bool = False) -> JsonSyntaxError:
-        return JsonSyntaxError(detail, self.pos, too_deep)
+    def fail(self, detail: str, detail_ja: str, too_deep: bool = False) -> JsonSyntaxError:
+        return JsonSyntaxError(detail, detail_ja, self.pos, too_deep)
 
     def skip(self) -> None:
         text, pos = self.text, self.pos
@@ -77,11 +80,13 @@ class _Parser:
 
     def value(self, path: str, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", too_deep=True)
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", f"入れ子が {MAX_DEPTH} 段を超えています",
+                            too_deep=True)
         self.skip()
         self.result.offsets[path] = self.pos
         if self.pos >= len(self.text):
-            raise self.fail("unexpected end of text, a value was expected")
+            raise self.fail("unexpected end of text, a value was expected",
+                            "値があるべき位置でテキストが終わっています")
         char = self.text[self.pos]
         if char == "{":
             return self.object(path, depth)
@@ -97,11 +102,11 @@ class _Parser:
         if number and number.end() > self.pos:
             self.pos = number.end()
             token = number.group()
-            if any(c in token for c in ".eE"):
-                return float(token)
-            # beyond Python's int-conversion limit a number is kept as a float: no policy needs its digits
-            return int(token) if len(token) <= 4000 else float(token)
-        raise self.fail(f"unexpected character {char!r}")
+            if not any(c in token for c in ".eE"):
+                return int(token) if len(token) <= 4000 else token  # beyond Python's int-conversion limit
+            value = float(token)
+            return value if math.isfinite(value) else token
+        raise self.fail(f"unexpected character {char!r}", f"予期しない文字 {char!r} があります")
 
     def string(self) -> str:
         self.pos += 1
@@ -113,23 +118,42 @@ class _Parser:
             parts.append(chunk.group())
             self.pos = chunk.end()
             if self.pos >= len(text):
-                raise self.fail("unterminated string")
+                raise self.fail("unterminated string", "文字列が閉じられていません")
             char = text[self.pos]
             if char == '"':
                 self.pos += 1
-                return _join_surrogates("".join(parts))
+                return "".join(parts)
             if char == "\\":
                 escape = text[self.pos + 1 : self.pos + 2]
                 if escape in _ESCAPES:
                     parts.append(_ESCAPES[escape])
                     self.pos += 2
-                elif escape == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[self.pos + 2 : self.pos + 6]):
-                    parts.append(chr(int(text[self.pos + 2 : self.pos + 6], 16)))
-                    self.pos += 6
+                elif escape == "u" and self.unicode_escape(self.pos) is not None:
+                    parts.append(self.code_point())
                 else:
-                    raise self.fail("invalid escape in string")
+                    raise self.fail("invalid escape in string", "文字列に無効なエスケープがあります")
             else:
-                raise self.fail("control character (such as a line break) inside a string")
+                raise self.fail("control character (such as a line break) inside a string",
+                                "文字列の中に制御文字 (改行など) があります")
+
+    def unicode_escape(self, at: int) -> int | None:
+        """The code unit of a ``\\uXXXX`` escape at ``at``, or None."""
+        digits = self.text[at + 2 : at + 6]
+        if self.text[at : at + 2] != "\\u" or len(digits) != 4 or not _HEX.issuperset(digits):
+            return None
+        return int(digits, 16)
+
+    def code_point(self) -> str:
+        """One ``\\uXXXX`` escape, joined with the next when the two are a UTF-16 surrogate pair (as JSON does)."""
+        unit = self.unicode_escape(self.pos)
+        assert unit is not None
+        self.pos += 6
+        if 0xD800 <= unit <= 0xDBFF:
+            low = self.unicode_escape(self.pos)
+            if low is not None and 0xDC00 <= low <= 0xDFFF:
+                self.pos += 6
+                return chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+        return chr(unit)  # a lone surrogate stays as written
 
     def object(self, path: str, depth: int) -> dict[str, Any]:
         self.pos += 1
@@ -141,11 +165,11 @@ class _Parser:
         while True:
             self.skip()
             if self.text[self.pos : self.pos + 1] != '"':
-                raise self.fail("a key in double quotes was expected")
+                raise self.fail("a key in double quotes was expected", "ダブルクォートで囲んだキーが必要です")
             key = self.string()
             self.skip()
             if self.text[self.pos : self.pos + 1] != ":":
-                raise self.fail("':' was expected after the key")
+                raise self.fail("':' was expected after the key", "キーの後に ':' が必要です")
             self.pos += 1
             child = f"{path}/{_escape(key)}"
             if key in result:
@@ -157,7 +181,7 @@ class _Parser:
                 self.pos += 1
                 return result
             if char != ",":
-                raise self.fail("',' or '}' was expected")
+                raise self.fail("',' or '}' was expected", "',' か '}' が必要です")
             self.pos += 1
 
     def array(self, path: str, depth: int) -> list[Any]:
@@ -175,7 +199,7 @@ class _Parser:
                 self.pos += 1
                 return result
             if char != ",":
-                raise self.fail("',' or ']' was expected")
+                raise self.fail("',' or ']' was expected", "',' か ']' が必要です")
             self.pos += 1
 
 
@@ -185,5 +209,6 @@ def parse_json(text: str) -> ParsedJson:
     parser.result.value = parser.value("", 0)
     parser.skip()
     if parser.pos != len(text):
-        raise parser.fail("unexpected text after the end of the JSON document")
+        raise parser.fail("unexpected text after the end of the JSON document",
+                          "JSON の終わりの後に余分なテキストがあります")
     return parser.result

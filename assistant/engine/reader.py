@@ -4,12 +4,15 @@ Broken JSON is reported (``INVALID_JSON`` with line and column) and recognisable
 (annotations such as ``← 追加``, comments, trailing commas, typographic quotes, full-width
 characters). A repaired candidate is offered beside the text as written, flagged as repaired;
 it is never silently used in place of the user's policy.
+Every step is one pass over the text (no regular expression that rescans it), and what is read is
+capped: at most ``MAX_INPUT_CHARS`` characters and ``MAX_POLICIES`` policies per text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +20,13 @@ from assistant.engine.checks import finding
 from assistant.engine.jsontext import MAX_DEPTH, JsonSyntaxError, ParsedJson, line_column, parse_json
 from assistant.engine.model import Finding
 
-__all__ = ["MAX_INPUT_CHARS", "ReadDocument", "locate", "read_policies"]
+__all__ = ["MAX_INPUT_CHARS", "MAX_POLICIES", "ReadDocument", "fenced_blocks", "locate", "read_policies"]
 
 MAX_INPUT_CHARS = 1_000_000
-
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+# IAM attaches at most 20 managed policies to a user or role (IAM and AWS STS quotas).
+MAX_POLICIES = 20
+_MAX_DAMAGE = 50  # named repairs reported per policy; the rest are the same kind of problem again
+_FENCES = ("```", "~~~")
 _POLICY_HINT = re.compile(r'["“”](?:Statement|Effect|Version)["“”]', re.IGNORECASE)
 _SMART_QUOTES = "“”„‟″＂"
 _FULLWIDTH = {"\u3000": " ", "｛": "{", "｝": "}", "［": "[", "］": "]", "：": ":", "，": ",", "\u00a0": " "}
@@ -57,10 +62,39 @@ def locate(text: str, item: Finding, offset: int) -> Finding:
     return Finding(item.code, item.severity, item.message, item.message_ja, item.path, line, column, item.hint)
 
 
-def _balanced_end(text: str, start: int) -> int:
-    """Offset just after the brace that closes the one at ``start`` (string-aware); len(text) if none."""
+def fenced_blocks(text: str) -> Iterator[tuple[int, int]]:
+    """The (start, end) of the body of every closed Markdown code fence, in one pass over the lines.
+
+    A fence opens on a line starting (after blanks) with ``` or ~~~ and closes on the next line that
+    holds the same marker alone; an opener that never closes is no fence.
+    """
+    lines: list[tuple[int, str]] = []
+    position = 0
+    for line in text.split("\n"):
+        lines.append((position, line))
+        position += len(line) + 1
+    # for each line, the index of the next line that closes each kind of fence
+    next_close: dict[str, list[int]] = {m: [len(lines)] * (len(lines) + 1) for m in _FENCES}
+    for index in range(len(lines) - 1, -1, -1):
+        stripped = lines[index][1].strip(" \t")
+        for marker in _FENCES:
+            next_close[marker][index] = index if stripped == marker else next_close[marker][index + 1]
+    index = 0
+    while index < len(lines) - 1:  # the last line has no line break after it, so it opens nothing
+        start, line = lines[index]
+        marker = line.lstrip(" \t")[:3]
+        close = next_close[marker][index + 1] if marker in _FENCES else len(lines)
+        if close < len(lines):
+            yield start + len(line) + 1, lines[close][0]
+            index = close + 1
+        else:
+            index += 1
+
+
+def _balanced_end(text: str, start: int, limit: int) -> int:
+    """Offset just after the brace that closes the one at ``start`` (string-aware); ``limit`` if none before it."""
     depth, closer, escaped = 0, "", False
-    for index in range(start, len(text)):
+    for index in range(start, limit):
         char = text[index]
         if closer:
             if escaped:
@@ -79,12 +113,12 @@ def _balanced_end(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return index + 1
-    return len(text)
+    return limit
 
 
 def _candidates(text: str) -> list[tuple[int, str]]:
     stripped = text.strip()
-    if stripped[:1] == "{" and _balanced_end(text, text.index("{")) >= len(text.rstrip()):
+    if stripped[:1] == "{" and _balanced_end(text, text.index("{"), len(text)) >= len(text.rstrip()):
         start = text.index("{")
         return [(start, text[start:].rstrip())]
     whole = [(text.index(stripped[0]), stripped)] if stripped else []
@@ -95,24 +129,25 @@ def _candidates(text: str) -> list[tuple[int, str]]:
         except JsonSyntaxError as exc:
             if exc.too_deep:
                 return whole
-    regions: list[tuple[int, int]] = []
-    fenced = [(m.start(2), m.end(2)) for m in _FENCE.finditer(text)]
-    spans = [*fenced, (0, len(text))]
-    for span_start, span_end in spans:
+    starts: list[int] = []  # the regions found, disjoint and sorted by start
+    ends: dict[int, int] = {}
+    for span_start, span_end in [*fenced_blocks(text), (0, len(text))]:
         index = span_start
         while True:
             brace = min((i for i in (text.find("{", index, span_end), text.find("｛", index, span_end)) if i >= 0),
                         default=-1)
             if brace < 0:
                 break
-            end = min(_balanced_end(text, brace), span_end)
-            if any(s <= brace < e for s, e in regions):
-                index = end
+            end = _balanced_end(text, brace, span_end)
+            before = bisect_right(starts, brace) - 1
+            if before >= 0 and brace < ends[starts[before]]:  # inside a region found in a fence
+                index = ends[starts[before]]
                 continue
             if _POLICY_HINT.search(text, brace, end):
-                regions.append((brace, end))
+                starts.insert(before + 1, brace)
+                ends[brace] = end
             index = end if end > brace else brace + 1
-    found = [(s, text[s:e]) for s, e in sorted(regions)]
+    found = [(start, text[start:ends[start]]) for start in starts]
     return found or (whole if stripped[:1] == "[" else [])
 
 
@@ -174,8 +209,9 @@ def _repair(text: str) -> tuple[str, list[tuple[int, Finding]]]:
         last = end
     pieces.append(text[last:])
     cleaned = "".join(pieces)
+    del damage[_MAX_DAMAGE:]
     trailing = list(re.finditer(r",(\s*)([\]}])", cleaned))
-    for match in trailing:
+    for match in trailing[:_MAX_DAMAGE]:
         damage.append((match.start(), finding("TRAILING_COMMA", closer=match.group(2))))
     cleaned = re.sub(r",(\s*)([\]}])", r"\1\2", cleaned)
     return cleaned, damage
@@ -186,7 +222,7 @@ def _read_one(text: str, start: int, candidate: str) -> ReadDocument:
         parsed = parse_json(candidate)
     except JsonSyntaxError as exc:
         code = "NESTING_TOO_DEEP" if exc.too_deep else "INVALID_JSON"
-        problem = finding(code, detail=exc.detail, limit=MAX_DEPTH)
+        problem = finding(code, detail=exc.detail, detail_ja=exc.detail_ja, limit=MAX_DEPTH)
         found = [locate(text, problem, start + exc.offset)]
         if exc.too_deep:
             return ReadDocument(candidate, start, findings=tuple(found))
@@ -216,4 +252,13 @@ def read_policies(text: str) -> tuple[ReadDocument, ...]:
     if len(text) > MAX_INPUT_CHARS:
         problem = finding("INPUT_TOO_LARGE", size=len(text), limit=MAX_INPUT_CHARS)
         return (ReadDocument("", 0, findings=(locate(text, problem, 0),)),)
-    return tuple(_read_one(text, start, candidate) for start, candidate in _candidates(text))
+    candidates = _candidates(text)
+    documents = tuple(_read_one(text, start, candidate) for start, candidate in candidates[:MAX_POLICIES])
+    if len(candidates) > MAX_POLICIES:
+        start = candidates[MAX_POLICIES][0]
+        extra = locate(text, finding("TOO_MANY_POLICIES", limit=MAX_POLICIES), start)
+        last = documents[-1]
+        documents = (*documents[:-1], ReadDocument(last.text, last.start, last.value, last.offsets,
+                                                   (*last.findings, extra), last.repaired_value,
+                                                   last.repaired_text))
+    return documents

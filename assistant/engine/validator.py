@@ -8,6 +8,7 @@ keys), condition semantics, quotas, security warnings and redundancy suggestions
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
@@ -20,7 +21,10 @@ from assistant.engine.document import parse_policy
 from assistant.engine.matching import arn_matches, glob_matches, has_wildcard, split_arn, variables
 from assistant.engine.model import Finding, Policy, PolicyType, Statement
 
-__all__ = ["SizeQuota", "validate"]
+__all__ = ["MAX_POLICY_SIZE", "SizeQuota", "validate"]
+
+# The largest policy document AWS accepts: a KMS key policy, 32 KB (AWS KMS quotas).
+MAX_POLICY_SIZE = 32_768
 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?-]+$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
@@ -267,19 +271,23 @@ class _Validator:
             parts = split_arn(_replace_variables(resource, lambda _: "${variable}"))
             if parts is None:
                 self.add("INVALID_ARN", where, value=resource,
-                         detail="an ARN has six parts, arn:partition:service:region:account:resource")
+                         detail="an ARN has six parts, arn:partition:service:region:account:resource",
+                         detail_ja="ARN は arn:partition:service:region:account:resource の 6 つの部分からなります")
                 continue
             service, account = parts[2], parts[4]
             known_service = service.lower() in self.catalog.service_prefixes()
             if not has_wildcard(service) and "${" not in service and not known_service:
                 self.add("INVALID_ARN", where, _suggest(service, self.catalog.service_prefixes()),
-                         value=resource, detail=f"unknown service '{service}'")
+                         value=resource, detail=f"unknown service '{service}'",
+                         detail_ja=f"サービス '{service}' は存在しません")
                 continue
             if not _ACCOUNT_SEGMENT.match(account):
-                self.add("INVALID_ARN", where, value=resource, detail=f"account '{account}' is not a 12-digit ID")
+                self.add("INVALID_ARN", where, value=resource, detail=f"account '{account}' is not a 12-digit ID",
+                         detail_ja=f"アカウント '{account}' が 12 桁の ID ではありません")
                 continue
             if not parts[5]:
-                self.add("INVALID_ARN", where, value=resource, detail="the resource part is empty")
+                self.add("INVALID_ARN", where, value=resource, detail="the resource part is empty",
+                         detail_ja="リソースの部分が空です")
                 continue
             valid.append(resource)
         if statement.resource is None or not valid or len(valid) != len(statement.resource):
@@ -415,14 +423,19 @@ def _size(text: str) -> int:
 
 def validate(document: Any, policy_type: PolicyType, catalog: Catalog, text: str | None = None,
              quota: SizeQuota | None = None) -> tuple[Policy | None, list[Finding]]:
-    """Every finding for one policy document; ``text`` (as written) is used for the size quota."""
+    """Every finding for one policy document; ``text`` (as written) is used for the size quota.
+
+    A policy larger than any AWS accepts gets its structure checked and one finding, before any
+    check whose cost grows with the square of a list's length.
+    """
     policy, found = parse_policy(document)
     if policy is None:
         return None, found
+    size = _size(text if text is not None else json.dumps(document, ensure_ascii=False))
+    if size > MAX_POLICY_SIZE:
+        return policy, [*found, finding("POLICY_TOO_LARGE_TO_CHECK", size=size, limit=MAX_POLICY_SIZE)]
     found += _Validator(document, policy, policy_type, catalog).run()
     quota = quota or _DEFAULT_QUOTA.get(policy_type)
-    if quota is not None and text is not None:
-        size = _size(text)
-        if size > quota.limit:
-            found.append(finding("POLICY_SIZE_EXCEEDED", size=size, kind=quota.value, limit=quota.limit))
+    if quota is not None and text is not None and size > quota.limit:
+        found.append(finding("POLICY_SIZE_EXCEEDED", size=size, kind=quota.value, limit=quota.limit))
     return policy, found

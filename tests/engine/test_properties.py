@@ -438,6 +438,35 @@ def test_an_escaped_surrogate_pair_is_one_character():
     assert read.value["Statement"][0]["Resource"] == "arn:aws:s3:::amzn-s3-demo-bucket/\U0001f600/*"
 
 
+@pytest.mark.parametrize("escaped", [
+    "\\ud800\\ud800\\udc00",  # a lone high surrogate, then a valid pair (found by Hypothesis)
+    "\\udc00\\ud800",  # a low before a high: two lone surrogates
+    "\\ud83d\\ude00\\ud83d",  # a pair, then a lone high at the end
+    "\\ud800x\\udc00",  # separated by text: no pair
+])
+def test_surrogate_escapes_are_read_as_json_loads_reads_them(escaped):
+    (read,) = read_policies('{"Sid": "' + escaped + '"}')
+    assert read.value == json.loads('{"Sid": "' + escaped + '"}')
+
+
+@given(units=st.lists(st.sampled_from(["\\ud800", "\\udbff", "\\udc00", "\\udfff", "a", "\\u0041"]), max_size=8))
+def test_any_run_of_escapes_reads_like_json_loads(units):
+    text = '{"Sid": "' + "".join(units) + '"}'
+    (read,) = read_policies(text)
+    assert read.value == json.loads(text)
+
+
+@pytest.mark.parametrize(("number", "kept"), [
+    ("1e400", "1e400"), ("-1e400", "-1e400"), ("1" + "0" * 5000, "1" + "0" * 5000), ("2.5", 2.5), ("12", 12)])
+def test_a_number_no_python_number_holds_is_kept_as_its_text(number, kept):
+    """IAM reads condition values as strings; an infinity could not be written back as JSON."""
+    (read,) = read_policies('{"Version": "2012-10-17", "Statement": {"Condition": {"NumericLessThan": '
+                            '{"s3:max-keys": ' + number + "}}}}")
+    value = read.value["Statement"]["Condition"]["NumericLessThan"]["s3:max-keys"]
+    assert value == kept
+    json.dumps(read.value, allow_nan=False)  # writable as strict JSON
+
+
 def test_printable_ascii_keys_are_safe_for_the_catalog():
     """Guard for the strategy exclusion above: ordinary key text must not crash."""
     for char in string.printable:

@@ -7,6 +7,7 @@ policy as written: ``CheckedPolicy.value`` stays None and the result stays inval
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -311,3 +312,28 @@ def test_the_repaired_candidate_is_validated_on_its_own(catalog):
     assert {f.code for f in result.findings} == {"INVALID_JSON", "TRAILING_COMMA"}
     assert "UNKNOWN_ACTION" in {f.code for f in result.repaired_findings}
     assert result.value is None and not result.valid
+
+
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.mark.parametrize("text", [
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}',
+    '{"Version": "2012-10-17" "Statement": []}',
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"} {"Effect": "Deny"}]}',
+    '{"Version": "2012-10-17", "Statement": [], }',
+    '{"Version": "2012-10-17\n"}',
+    '{"Version": "\\q"}',
+    '{Version: 1}',
+    '{"Version" "2012-10-17"}',
+    '{"Version": tru}',
+    '{"Version": "\\u12"}',
+])
+def test_the_japanese_message_of_invalid_json_has_no_english_words(text, catalog):
+    """The parser's reason is given in Japanese too (「',' か ']' が必要です」, not "',' or ']' was expected")."""
+    results = check_text(text, PolicyType.IDENTITY, catalog)
+    found = [f for r in results for f in r.findings if f.code == "INVALID_JSON"]
+    assert found, text
+    for item in found:
+        assert not _ENGLISH_WORD.findall(item.message_ja.replace("JSON", "")), item.message_ja
+        assert "JSON" in item.message and _ENGLISH_WORD.search(item.message)
