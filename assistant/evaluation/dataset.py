@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
+from assistant.evaluation.redteam import assertion_problem
 
 __all__ = ["DECISIONS", "LANGS", "POLICY_TYPES", "Dataset", "EvalQuestion", "ExpectedDiagnosis", "load_dataset",
            "resolve_dataset_paths"]
@@ -26,7 +27,8 @@ DECISIONS = ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied")
 POLICY_TYPES = ("identity", "resource", "trust", "scp", "rcp", "session", "pb", "vpce")
 _REQUIRED = ("id", "lang", "question", "expected_article", "key_facts")
 # Fields other producers (the UI's feedback export) may add; kept, never scored.
-_OPTIONAL = ("expected_diagnoses", "history", "notes", "source", "tags", "feedback", "rating", "created")
+_OPTIONAL = ("expected_diagnoses", "must", "must_not", "history", "notes", "source", "tags", "feedback", "rating",
+             "created")
 _DIAGNOSIS_KEYS = ("action", "decision", "policy_type", "statement_sid")
 _ARTICLE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MAX_PROBLEMS = 20
@@ -54,6 +56,8 @@ class EvalQuestion:
     expected_diagnoses: tuple[ExpectedDiagnosis, ...] = ()
     history: tuple[tuple[str, str], ...] = ()  # earlier turns (role, content), as in the UI's feedback export
     source: str = ""
+    must: tuple[str, ...] = ()  # red-team assertions (assistant/evaluation/redteam.py) the answer must satisfy
+    must_not: tuple[str, ...] = ()  # … and must not
 
     @property
     def in_scope(self) -> bool:
@@ -68,6 +72,10 @@ class EvalQuestion:
             document["expected_diagnoses"] = [
                 {"action": d.action, "decision": d.decision, "policy_type": d.policy_type,
                  "statement_sid": d.statement_sid} for d in self.expected_diagnoses]
+        if self.must:
+            document["must"] = list(self.must)
+        if self.must_not:
+            document["must_not"] = list(self.must_not)
         if self.history:
             document["history"] = [{"role": role, "content": content} for role, content in self.history]
         return document
@@ -187,6 +195,12 @@ def _parse_line(line: str, where: str) -> tuple[EvalQuestion | None, list[str]]:
                 problems.append(f"key fact {json.dumps(fact, ensure_ascii=False)} is not a valid regex: {exc}")
     diagnoses, diagnosis_problems = _diagnoses(item.get("expected_diagnoses", []))
     problems += diagnosis_problems
+    assertions: dict[str, list[str]] = {}
+    for key in ("must", "must_not"):
+        value = item.get(key, [])
+        listed = value if isinstance(value, list) else [None]
+        problems += [f"'{key}': {p}" for p in map(assertion_problem, listed) if p]
+        assertions[key] = [a for a in listed if isinstance(a, str)]
     history = item.get("history", [])
     if not isinstance(history, list) or not all(
             isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
@@ -198,7 +212,8 @@ def _parse_line(line: str, where: str) -> tuple[EvalQuestion | None, list[str]]:
     source = item.get("source")
     return EvalQuestion(qid, lang, text, article, tuple(facts), diagnoses,
                         tuple((t["role"], t["content"]) for t in history),
-                        source if isinstance(source, str) else ""), []
+                        source if isinstance(source, str) else "", tuple(assertions["must"]),
+                        tuple(assertions["must_not"])), []
 
 
 def _diagnoses(value: Any) -> tuple[tuple[ExpectedDiagnosis, ...], list[str]]:

@@ -1,8 +1,10 @@
-"""The optional LLM judge: faithfulness to the cited passages and relevance to the question.
+"""The optional LLM judge: claim-level faithfulness to what the answer was built from, and relevance.
 
-Only when configured (KB_ASSISTANT_JUDGE_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL); never needed
-by CI. The model is pinned by name, temperature 0, each question judged ``repeats`` times and
-averaged; token use and cost (from KB_ASSISTANT_JUDGE_PRICE or the table below) are reported.
+Only when configured (KB_ASSISTANT_JUDGE_MODEL, with its own KB_ASSISTANT_JUDGE_BASE_URL and
+KB_ASSISTANT_JUDGE_API_KEY, which default to OPENAI_BASE_URL / OPENAI_API_KEY); never needed by CI.
+The judge lists the answer's claims and says for each whether the grounds support it, with its
+reason; faithfulness is the supported share. The model is pinned by name, temperature 0, each
+question judged ``repeats`` times and averaged; token use and cost are reported.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from assistant.errors import LLMError, UsageError
 
 __all__ = ["PROMPT_VERSION", "Judge", "JudgeConfig"]
 
-PROMPT_VERSION = "judge-v1"
+PROMPT_VERSION = "judge-v2-claims"
 # USD per million input / output tokens of pinned model snapshots; override with KB_ASSISTANT_JUDGE_PRICE.
 _PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini-2024-07-18": (0.15, 0.60),
@@ -27,14 +29,16 @@ _PRICES: dict[str, tuple[float, float]] = {
 }
 _SYSTEM = (
     "You grade the answers of a support assistant for AWS access problems. Reply with one JSON object "
-    'and nothing else: {"faithfulness": F, "relevance": R, "reason": "one sentence"}. '
-    "F (0 to 1): the share of the answer's factual claims that the PASSAGES support; claims about the "
-    "customer's own pasted policy or error count as supported when they follow from the QUESTION. "
+    'and nothing else: {"claims": [{"claim": "…", "supported": true, "reason": "…"}], "relevance": R, '
+    '"reason": "one sentence"}. List every factual claim of the ANSWER (one short sentence each). A claim is '
+    "supported when the GROUNDS state it or it follows from them, or when it restates what the QUESTION "
+    "says about the customer's own policy or error; the reason names the passage or says what is missing. "
     "R (0 to 1): how completely and directly the answer addresses the QUESTION. "
     "Answers may be in Japanese or English; grade the content, not the language."
 )
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
-_MAX_PASSAGE_CHARS = 6000
+_MAX_GROUNDS_CHARS = 60_000  # whole articles are a few KB; this only stops a runaway prompt
+_HINT = "check KB_ASSISTANT_JUDGE_BASE_URL, KB_ASSISTANT_JUDGE_API_KEY and KB_ASSISTANT_JUDGE_MODEL"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class JudgeConfig:
     def from_env(cls, env: Mapping[str, str], repeats: int = 3) -> JudgeConfig | None:
         """The judge configured in ``env``, or None when it is not."""
         model = env.get("KB_ASSISTANT_JUDGE_MODEL", "").strip()
-        api_key, base_url = env.get("OPENAI_API_KEY") or None, env.get("OPENAI_BASE_URL") or None
+        api_key = env.get("KB_ASSISTANT_JUDGE_API_KEY") or env.get("OPENAI_API_KEY") or None
+        base_url = env.get("KB_ASSISTANT_JUDGE_BASE_URL") or env.get("OPENAI_BASE_URL") or None
         if not model or not (api_key or base_url):
             return None
         price = _PRICES.get(model)
@@ -65,7 +70,11 @@ class JudgeConfig:
             price = (low, high)
         if repeats < 1:
             raise UsageError(f"--judge-repeats must be at least 1, got {repeats}")
-        return cls(model, api_key, base_url, repeats, float(env.get("KB_ASSISTANT_JUDGE_TIMEOUT", "60")), price)
+        try:
+            timeout = float(env.get("KB_ASSISTANT_JUDGE_TIMEOUT", "60"))
+        except ValueError as exc:
+            raise UsageError("KB_ASSISTANT_JUDGE_TIMEOUT must be a number of seconds") from exc
+        return cls(model, api_key, base_url, repeats, timeout, price)
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as stored with a run (no key)."""
@@ -80,6 +89,18 @@ def _unit(value: Any) -> float:
     return float(value)
 
 
+def _claims(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValueError("'claims' must be a list")
+    claims = []
+    for item in value:
+        if not isinstance(item, Mapping) or not isinstance(item.get("supported"), bool):
+            raise ValueError(f"a claim must have a boolean 'supported': {item!r}"[:200])
+        claims.append({"claim": str(item.get("claim") or ""), "supported": item["supported"],
+                       "reason": str(item.get("reason") or "")})
+    return claims
+
+
 class Judge:
     """Grades answers with an OpenAI-compatible chat model; raises ``LLMError`` when it cannot."""
 
@@ -88,9 +109,9 @@ class Judge:
 
         self.config = config
         self._client = client or openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url,
-                                               timeout=config.timeout_s, max_retries=2)
+                                               timeout=config.timeout_s, max_retries=1)
 
-    def _once(self, prompt: str) -> tuple[dict[str, float], int, int]:
+    def _once(self, prompt: str) -> tuple[dict[str, Any], int, int]:
         import openai
 
         from assistant.adapters.llm import translate_error
@@ -100,30 +121,35 @@ class Judge:
                 model=self.config.model, temperature=0, seed=0,
                 messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": prompt}])
         except openai.OpenAIError as exc:
-            raise translate_error(exc) from exc
+            raise LLMError(f"the judge failed: {translate_error(exc).message}", hint=_HINT) from exc
         try:
             text = response.choices[0].message.content or ""
             match = _OBJECT.search(text)
             data = json.loads(match.group(0) if match else text)
-            scores = {"faithfulness": _unit(data["faithfulness"]), "relevance": _unit(data["relevance"])}
+            claims = _claims(data["claims"])
+            run = {"faithfulness": sum(c["supported"] for c in claims) / len(claims) if claims else None,
+                   "relevance": _unit(data["relevance"]), "claims": claims, "reason": str(data.get("reason") or "")}
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            raise LLMError(f"the judge's reply is not the expected JSON: {exc}",
+            raise LLMError(f"the judge's reply is not the expected JSON: {exc}"[:300],
                            hint="pin a model that follows instructions with KB_ASSISTANT_JUDGE_MODEL") from exc
         usage = getattr(response, "usage", None)
-        return scores, int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+        return run, int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
 
-    def grade(self, question: str, answer: str, passages: Sequence[str]) -> dict[str, Any]:
-        """Mean faithfulness and relevance over the configured repeats, with tokens and cost."""
-        context = "\n\n".join(p[:_MAX_PASSAGE_CHARS] for p in passages) or "(no passage was cited)"
-        prompt = f"QUESTION:\n{question}\n\nPASSAGES:\n{context}\n\nANSWER:\n{answer}"
+    def grade(self, question: str, answer: str, grounds: Sequence[str]) -> dict[str, Any]:
+        """Claims with their support and reasons, mean faithfulness and relevance over the repeats, cost."""
+        context = "\n\n".join(grounds)[:_MAX_GROUNDS_CHARS] or "(the answer was built on no passage)"
+        prompt = f"QUESTION:\n{question}\n\nGROUNDS:\n{context}\n\nANSWER:\n{answer}"
         runs = [self._once(prompt) for _ in range(self.config.repeats)]
         prompt_tokens = sum(r[1] for r in runs)
         completion_tokens = sum(r[2] for r in runs)
         price = self.config.price_per_mtok
+        faithful = [r[0]["faithfulness"] for r in runs if r[0]["faithfulness"] is not None]
         return {
-            "faithfulness": sum(r[0]["faithfulness"] for r in runs) / len(runs) if passages else None,
+            "faithfulness": sum(faithful) / len(faithful) if faithful else None,
             "relevance": sum(r[0]["relevance"] for r in runs) / len(runs),
-            "runs": [r[0] for r in runs],
+            "claims": runs[0][0]["claims"],
+            "reason": runs[0][0]["reason"],
+            "runs": [{"faithfulness": r[0]["faithfulness"], "relevance": r[0]["relevance"]} for r in runs],
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "cost_usd": None if price is None else

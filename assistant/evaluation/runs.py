@@ -5,7 +5,9 @@
     RUN/summary.json    the metrics, written at the end
     RUN/report.md, RUN/report.html
 
-``list_runs``, ``load_summary`` and ``load_results`` are what the UI's run browser calls.
+``list_runs``, ``load_summary`` and ``load_results`` are what the UI's run browser calls. A run written
+outside the runs directory is remembered in its ``elsewhere.txt`` (one path a line), so ``eval list``
+and the UI still see it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from typing import Any
 
 from assistant.errors import UsageError
 
-__all__ = ["CONFIG", "RESULTS", "SUMMARY", "RunInfo", "RunStore", "git_revision", "list_runs", "load_results",
-           "load_summary", "resolve_run"]
+__all__ = ["CONFIG", "ELSEWHERE", "RESULTS", "SUMMARY", "RunInfo", "RunStore", "git_revision", "list_runs",
+           "load_results", "load_summary", "remember_run", "resolve_run"]
 
 CONFIG, RESULTS, SUMMARY = "config.json", "results.jsonl", "summary.json"
-# A resumed run must answer the same questions the same way; these config keys must agree.
-_SAME_RUN_KEYS = ("dataset_sha256", "mode")
+ELSEWHERE = "elsewhere.txt"
+# A resumed run must answer the same questions the same way, with the same code, model and judge.
+_SAME_RUN_KEYS = ("dataset_sha256", "mode", "pins")
+_PIN_NAMES = {"commit": "git commit", "llm_model": "model", "judge_model": "judge model",
+              "judge_prompt": "judge prompt"}
 
 
 def git_revision(repo: Path) -> dict[str, Any] | None:
@@ -85,12 +90,17 @@ class RunStore:
         if not config_path.exists():
             return False
         stored = _read_json(config_path)
-        for key in _SAME_RUN_KEYS:
-            if not isinstance(stored, dict) or stored.get(key) != config.get(key):
-                theirs = stored.get(key) if isinstance(stored, dict) else None
-                raise UsageError(f"the run directory '{self.path}' holds a run with another {key} "
-                                 f"({theirs!r}, this run: {config.get(key)!r})",
-                                 hint="give a new --out directory, or the same dataset and --mode to resume")
+        if not isinstance(stored, dict):
+            stored = {}
+        differences = [(key, stored.get(key), config.get(key)) for key in _SAME_RUN_KEYS if key != "pins"]
+        pins, theirs = config.get("pins") or {}, stored.get("pins") or {}
+        differences += [(_PIN_NAMES.get(k, k), theirs.get(k), pins.get(k)) for k in sorted(set(pins) | set(theirs))]
+        for what, before, now in differences:
+            if before != now:
+                raise UsageError(f"the run directory '{self.path}' holds a run with another {what} "
+                                 f"({before!r}, this run: {now!r}); a resumed run must not mix them",
+                                 hint="give a new --out directory, or resume with the same dataset, --mode, "
+                                      "commit, model and judge")
         return True
 
     def open(self, config: Mapping[str, Any]) -> bool:
@@ -157,12 +167,36 @@ class RunInfo:
                 "complete": self.complete, "passed": self.passed}
 
 
-def list_runs(root: Path) -> list[RunInfo]:
-    """The runs under ``root`` (directories with a config.json), newest first."""
+def remember_run(root: Path, run: Path) -> None:
+    """Note a run stored outside ``root`` in ``root/elsewhere.txt`` so that ``list_runs`` finds it."""
+    run = run.resolve()
+    if run.parent == root.resolve() or run in _elsewhere(root):
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ELSEWHERE).open("a", encoding="utf-8") as handle:
+        handle.write(f"{run}\n")
+
+
+def _elsewhere(root: Path) -> list[Path]:
+    try:
+        lines = (root / ELSEWHERE).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [Path(line) for line in lines if line.strip()]
+
+
+def list_runs(root: Path, extra: Iterable[Path] = ()) -> list[RunInfo]:
+    """The runs under ``root`` (directories with a config.json), those it remembers elsewhere and the
+    runs in ``extra`` (run directories, or directories of runs), newest first."""
     runs: list[RunInfo] = []
-    if not root.is_dir():
-        return runs
-    for config_path in root.glob(f"*/{CONFIG}"):
+    places = [*root.glob(f"*/{CONFIG}"), *(p / CONFIG for p in _elsewhere(root))]
+    for path in extra:
+        places += [path / CONFIG] if (path / CONFIG).is_file() else list(path.glob(f"*/{CONFIG}"))
+    seen: set[Path] = set()
+    for config_path in places:
+        if config_path.resolve() in seen or not config_path.is_file():
+            continue
+        seen.add(config_path.resolve())
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):

@@ -7,6 +7,7 @@ under eval/runs/. The judge is used when it is configured, unless turned off.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,15 +18,17 @@ from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.judge import Judge, JudgeConfig
-from assistant.evaluation.runner import REPO_ROOT, Progress, RunResult, run_evaluation
-from assistant.evaluation.runs import RunStore
+from assistant.evaluation.runner import REPO_ROOT, Progress, RunResult, run_evaluation, run_pins
+from assistant.evaluation.runs import RunInfo, RunStore, list_runs, remember_run
 from assistant.evaluation.systems import AssistantSystem, RetrievalSystem, System
 from assistant.evaluation.thresholds import Thresholds, load_thresholds
 
-__all__ = ["MODES", "RUNS_DIR", "default_dataset", "default_thresholds", "evaluate_from_settings"]
+__all__ = ["BASELINE_DIR", "MODES", "RUNS_DIR", "default_dataset", "default_thresholds", "evaluate_from_settings",
+           "known_runs", "new_run_dir"]
 
 MODES = ("auto", "deterministic", "llm", "retrieval")
 RUNS_DIR = REPO_ROOT / "eval" / "runs"
+BASELINE_DIR = REPO_ROOT / "eval" / "baseline"  # the committed run CI compares against (make eval-baseline)
 _DATASETS = REPO_ROOT / "eval" / "datasets"
 _SECRETS = ("openai_api_key", "api_token")
 
@@ -49,19 +52,39 @@ def _settings_json(settings: Settings) -> dict[str, Any]:
     return {**values, "llm_enabled": settings.llm_enabled}
 
 
+def new_run_dir(mode: str) -> Path:
+    """A new run directory under eval/runs/, named by the time and the mode."""
+    return RUNS_DIR / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{mode}"
+
+
+def known_runs() -> list[RunInfo]:
+    """Every run ``eval list`` and the UI show: eval/runs/, the runs it remembers elsewhere, the baseline."""
+    return list_runs(RUNS_DIR, [BASELINE_DIR])
+
+
 def _passages(settings: Settings) -> Callable[[Mapping[str, Any]], list[str]]:
-    """The text of the articles an answer cites, for the judge."""
+    """What an answer was built from, for the judge: the whole articles it cites (both modes compose
+    from the whole article) and the checker's findings it carries (diagnoses, verified fixes)."""
     from assistant.adapters.articles import load_articles
 
-    texts = {(a.id, a.lang): f"[{a.id}] {a.title}\n{a.body}" for a in load_articles(settings.kb_dir)}
+    texts = {(a.id, a.lang): f"[article {a.id}] {a.title}\n{a.body}" for a in load_articles(settings.kb_dir)}
 
-    def cited(record: Mapping[str, Any]) -> list[str]:
+    def grounds(record: Mapping[str, Any]) -> list[str]:
         answer = record.get("answer") or {}
         lang = answer.get("lang") or record.get("lang")
         keys = [(str(c.get("id")), str(c.get("lang") or lang)) for c in answer.get("citations") or []]
-        return [texts[key] for key in keys if key in texts]
+        passages = [texts[key] for key in keys if key in texts]
+        checker = {"diagnoses": [{k: d.get(k) for k in ("action", "resource", "decision", "policy_type",
+                                                       "statement_sid", "explanation")}
+                                 for d in answer.get("diagnoses") or []],
+                   "verified_fixes": [{"json": p.get("json"), "newly_granted": p.get("newly_granted")}
+                                      for p in answer.get("policies") or []
+                                      if p.get("source") == "suggested" and p.get("verified") is True]}
+        if checker["diagnoses"] or checker["verified_fixes"]:
+            passages.append("[policy checker]\n" + json.dumps(checker, ensure_ascii=False, indent=1))
+        return passages
 
-    return cited
+    return grounds
 
 
 def _system(settings: Settings, mode: str, k: int, index_progress: Callable[[int, int], None] | None) -> System:
@@ -97,11 +120,18 @@ def evaluate_from_settings(settings: Settings, env: Mapping[str, str], *, datase
     if judge and judge_config is None:
         raise UsageError("--judge needs a judge model" if mode != "retrieval" else "retrieval mode has no answers "
                          "to judge", hint="set KB_ASSISTANT_JUDGE_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL")
+    if mode == "llm" and not settings.llm_enabled:
+        raise UsageError("--mode llm needs a model: none is configured",
+                         hint="set OPENAI_API_KEY or OPENAI_BASE_URL (and KB_ASSISTANT_LLM_MODEL)")
     if out is None:
-        out = RUNS_DIR / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{mode}"
-    RunStore(out).check_same_run({"dataset_sha256": questions.sha256, "mode": mode})  # before the slow build
+        out = new_run_dir(mode)
+    grader = Judge(judge_config) if judge_config else None
+    uses_llm = mode == "llm" or (mode == "auto" and settings.llm_enabled)
+    pins = run_pins(None, grader, REPO_ROOT, settings.llm_model if uses_llm else None)
+    # Refuse a mismatched resume before the slow build.
+    RunStore(out).check_same_run({"dataset_sha256": questions.sha256, "mode": mode, "pins": pins})
     system = _system(settings, mode, k, index_progress)
+    remember_run(RUNS_DIR, out)
     return run_evaluation(questions, system, out, mode=mode, concurrency=concurrency, thresholds=gates,
-                          judge=Judge(judge_config) if judge_config else None,
-                          passages=_passages(settings) if judge_config else None, progress=progress,
-                          settings=_settings_json(settings))
+                          judge=grader, passages=_passages(settings) if judge_config else None, progress=progress,
+                          settings=_settings_json(settings), pins=pins)

@@ -1,8 +1,9 @@
 """Quality gates from a config file (eval/thresholds.toml or .json): minimums, maximums, tolerances.
 
-``eval`` exits 1 when a metric is below its minimum (or above its maximum); ``eval compare`` exits 1
-when a gated metric (one with a minimum or maximum) got worse by more than its tolerance. A metric
-that was not measured (None) is reported as skipped, never as a failure.
+``eval`` exits 1 when a metric is below its minimum (or above its maximum), or was measured on fewer
+questions than the gate needs (``[min_n]``: a one-question dataset proves nothing); ``eval compare``
+exits 1 when a gated metric (one with a minimum or maximum) got worse by more than its tolerance. A
+metric that was not measured (None) is reported as "not measured", never as holding.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from assistant.evaluation.summary import METRICS
 __all__ = ["Thresholds", "Violation", "load_thresholds"]
 
 _DEFAULT_TOLERANCE = 0.02
-_SECTIONS = ("min", "max", "compare")
+_DEFAULT_MIN_N = 1
+_SECTIONS = ("min", "max", "min_n", "compare")
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,18 @@ class Violation:
     metric: str
     value: float
     bound: float
-    kind: str  # "min" or "max"
+    kind: str  # "min", "max", or "min_n" (measured on too few questions: ``value`` is n)
 
     def __str__(self) -> str:
+        if self.kind == "min_n":
+            return f"{self.metric} is measured on {self.value:g} questions; its gate needs at least {self.bound:g}"
         relation = "below the minimum" if self.kind == "min" else "above the maximum"
         return f"{self.metric} = {self.value:.4g} is {relation} {self.bound:.4g}"
 
     def to_json(self) -> dict[str, Any]:
         """The violation as JSON."""
-        return {"metric": self.metric, "value": self.value, "bound": self.bound, "kind": self.kind}
+        return {"metric": self.metric, "value": self.value, "bound": self.bound, "kind": self.kind,
+                "message": str(self)}
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Thresholds:
     default_tolerance: float = _DEFAULT_TOLERANCE
     tolerance: Mapping[str, float] = field(default_factory=dict)
     source: str | None = None
+    min_n: Mapping[str, float] = field(default_factory=dict)  # per metric; "default" for the others
 
     @property
     def gated(self) -> tuple[str, ...]:
@@ -60,7 +66,12 @@ class Thresholds:
         """How much worse a gated metric may get before ``compare`` fails."""
         return self.tolerance.get(metric, self.default_tolerance)
 
-    def check(self, metrics: Mapping[str, float | None]) -> tuple[list[Violation], list[str]]:
+    def min_n_of(self, metric: str) -> int:
+        """How many questions a gated metric must be measured on."""
+        return int(self.min_n.get(metric, self.min_n.get("default", _DEFAULT_MIN_N)))
+
+    def check(self, metrics: Mapping[str, float | None], counts: Mapping[str, int] | None = None,
+              ) -> tuple[list[Violation], list[str]]:
         """The violations, and the gated metrics that could not be checked (not measured)."""
         violations: list[Violation] = []
         skipped: list[str] = []
@@ -69,6 +80,9 @@ class Thresholds:
             if value is None:
                 skipped.append(metric)
                 continue
+            n = (counts or {}).get(metric)
+            if n is not None and n < self.min_n_of(metric):
+                violations.append(Violation(metric, float(n), float(self.min_n_of(metric)), "min_n"))
             if metric in self.minimum and value < self.minimum[metric]:
                 violations.append(Violation(metric, value, self.minimum[metric], "min"))
             if metric in self.maximum and value > self.maximum[metric]:
@@ -83,22 +97,25 @@ class Thresholds:
         def known(table: Any) -> dict[str, float]:
             return {k: float(v) for k, v in (table or {}).items() if k in METRICS and isinstance(v, int | float)}
 
+        min_n = {k: float(v) for k, v in (document.get("min_n") or {}).items()
+                 if (k in METRICS or k == "default") and isinstance(v, int | float)}
         return cls(known(document.get("min")), known(document.get("max")),
                    float(compare.get("default_tolerance", _DEFAULT_TOLERANCE)), known(compare.get("tolerance")),
-                   document.get("source"))
+                   document.get("source"), min_n)
 
     def to_json(self) -> dict[str, Any]:
         """The thresholds as stored with a run."""
         return {"source": self.source, "min": dict(self.minimum), "max": dict(self.maximum),
+                "min_n": dict(self.min_n),
                 "compare": {"default_tolerance": self.default_tolerance, "tolerance": dict(self.tolerance)}}
 
 
-def _bounds(table: Any, section: str, where: str) -> dict[str, float]:
+def _bounds(table: Any, section: str, where: str, extra: tuple[str, ...] = ()) -> dict[str, float]:
     if not isinstance(table, dict):
         raise UsageError(f"{where}: [{section}] must be a table of metric = number")
     result: dict[str, float] = {}
     for metric, value in table.items():
-        if metric not in METRICS:
+        if metric not in METRICS and metric not in extra:
             raise UsageError(f"{where}: unknown metric '{metric}' in [{section}]",
                              hint=f"known metrics: {', '.join(METRICS)}")
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -124,7 +141,7 @@ def load_thresholds(path: Path) -> Thresholds:
         raise UsageError(f"the thresholds file '{path}' must hold a table")
     unknown = [k for k in data if k not in _SECTIONS]
     if unknown:
-        raise UsageError(f"{path}: unknown section '{unknown[0]}'", hint="sections: [min], [max], [compare]")
+        raise UsageError(f"{path}: unknown section '{unknown[0]}'", hint="sections: [min], [max], [min_n], [compare]")
     compare = data.get("compare", {})
     if not isinstance(compare, dict) or any(k not in ("default_tolerance", "tolerance") for k in compare):
         raise UsageError(f"{path}: [compare] takes default_tolerance and a [compare.tolerance] table")
@@ -133,4 +150,4 @@ def load_thresholds(path: Path) -> Thresholds:
         raise UsageError(f"{path}: compare.default_tolerance must be a number >= 0")
     return Thresholds(_bounds(data.get("min", {}), "min", str(path)), _bounds(data.get("max", {}), "max", str(path)),
                       float(default), _bounds(compare.get("tolerance", {}), "compare.tolerance", str(path)),
-                      str(path))
+                      str(path), _bounds(data.get("min_n", {}), "min_n", str(path), ("default",)))

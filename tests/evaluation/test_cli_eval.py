@@ -84,7 +84,8 @@ def test_eval_deterministic_then_resume_then_compare(env: Path) -> None:
     strict.write_text('[min]\n"key_facts.complete" = 1.01\n', encoding="utf-8")
     code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
                            "--thresholds", str(strict))
-    assert code == 1 and "below threshold: key_facts.complete" in err and "report:" in out
+    assert code == 1 and "gate failed: key_facts.complete = 0.75 is below the minimum 1.01" in err
+    assert "report:" in out
     assert _eval("compare", str(run), str(run), "--thresholds", str(gates))[0] == 0
 
 

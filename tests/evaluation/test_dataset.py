@@ -23,10 +23,11 @@ def _write(path: Path, *lines: object) -> Path:
 
 def test_the_public_set_loads() -> None:
     dataset = load_dataset(REPO / "eval" / "datasets" / "parts")
-    assert len(dataset) == 192
-    assert sum(1 for q in dataset.questions if not q.in_scope) == 16
+    assert len(dataset) >= 192  # the parts grow with the knowledge base
+    out_of_scope = [q for q in dataset.questions if not q.in_scope]
+    assert len(out_of_scope) >= 36 and {q.lang for q in out_of_scope} == {"ja", "en"}
     assert {q.lang for q in dataset.questions} == {"ja", "en"}
-    assert sum(len(q.expected_diagnoses) for q in dataset.questions) == 10
+    assert sum(len(q.expected_diagnoses) for q in dataset.questions) >= 10
     mfa = next(q for q in dataset.questions if q.id == "mfa-device-registration-denied-ja-1")
     assert mfa.expected_diagnoses[0] == ExpectedDiagnosis("iam:ListVirtualMFADevices", "ExplicitlyDenied",
                                                           "identity", "0987654321")

@@ -1,73 +1,32 @@
-"""The optional judge, with the real ``openai`` client against a small OpenAI-compatible server on
-127.0.0.1: the request that is sent, repeats averaged, cost, failures kept out of the verdict.
+"""The optional judge, with the real ``openai`` client against a scripted OpenAI-compatible server on
+127.0.0.1: its own settings, the request sent, claims with reasons, repeats averaged, uncited answers,
+failures counted (never dropped) and an outage that fails the run.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from evalfix import FakeSystem, answer, question, write_dataset
+from evalfix import FakeSystem, ScriptedServer, answer, question, verdict, write_dataset
 
 from assistant.errors import LLMError, UsageError
 from assistant.evaluation import Judge, JudgeConfig, load_dataset, run_evaluation
 
 
-class _Server:
-    """Answers /v1/chat/completions from a queue of (status, content) and records the bodies."""
-
-    def __init__(self) -> None:
-        self.replies: list[tuple[int, str]] = []
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with server.lock:
-                    server.requests.append(body)
-                    status, content = server.replies.pop(0) if server.replies else (200, '{"faithfulness": 1, '
-                                                                                         '"relevance": 1}')
-                payload = ({"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                            "choices": [{"index": 0, "finish_reason": "stop",
-                                         "message": {"role": "assistant", "content": content}}],
-                            "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
-                           if status == 200 else {"error": {"message": content, "type": "invalid_request_error"}})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    fake = _Server()
-    thread = threading.Thread(target=fake.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
-    thread.join()
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer(default=(200, verdict(True))) as fake:
+        yield fake
 
 
-def _config(server: _Server, **env: str) -> JudgeConfig:
-    config = JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "gpt-4o-mini-2024-07-18", "OPENAI_BASE_URL":
-                                   server.url, "OPENAI_API_KEY": "sk-test", **env})
+def _config(server: ScriptedServer, **env: str) -> JudgeConfig:
+    config = JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "gpt-4o-mini-2024-07-18",
+                                   "KB_ASSISTANT_JUDGE_BASE_URL": server.url, "KB_ASSISTANT_JUDGE_API_KEY": "sk-j",
+                                   **env})
     assert config is not None
     return config
 
@@ -87,71 +46,91 @@ def test_configuration_from_the_environment() -> None:
                                    "OPENAI_API_KEY": "sk-secret"}, 5)
     assert config is not None and config.repeats == 5 and config.price_per_mtok == (0.15, 0.60)
     assert "sk-secret" not in json.dumps(config.to_json())  # the key is never stored with a run
-    custom = JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "local", "OPENAI_BASE_URL": "http://h/v1",
-                                   "KB_ASSISTANT_JUDGE_PRICE": "1,2"})
-    assert custom is not None and custom.price_per_mtok == (1.0, 2.0) and custom.api_key is None
+    # the judge has its own endpoint and key, which win over the generator's
+    own = JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "local", "OPENAI_BASE_URL": "http://gen/v1",
+                                "OPENAI_API_KEY": "sk-gen", "KB_ASSISTANT_JUDGE_BASE_URL": "http://judge/v1",
+                                "KB_ASSISTANT_JUDGE_API_KEY": "sk-judge", "KB_ASSISTANT_JUDGE_PRICE": "1,2"})
+    assert own is not None and (own.base_url, own.api_key) == ("http://judge/v1", "sk-judge")
+    assert own.price_per_mtok == (1.0, 2.0)
+    only_judge = JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "m", "KB_ASSISTANT_JUDGE_BASE_URL": "http://j/v1"})
+    assert only_judge is not None and only_judge.api_key is None  # no generator needed at all
     with pytest.raises(UsageError, match="KB_ASSISTANT_JUDGE_PRICE"):
         JudgeConfig.from_env({"KB_ASSISTANT_JUDGE_MODEL": "m", "OPENAI_API_KEY": "k",
                               "KB_ASSISTANT_JUDGE_PRICE": "cheap"})
 
 
-def test_repeats_are_averaged_and_the_request_is_pinned(server: _Server) -> None:
-    server.replies = [(200, '{"faithfulness": 0.8, "relevance": 1.0}'),
-                      (200, 'Sure! {"faithfulness": 0.6, "relevance": 0.5, "reason": "r"}'),
-                      (200, '```json\n{"faithfulness": 1, "relevance": 0.9}\n```')]
-    verdict = _judge(_config(server, KB_ASSISTANT_JUDGE_PRICE="1,2")).grade(
-        "MFA が登録できない", "iam:ListVirtualMFADevices を許可します [mfa]", ["[mfa] MFA passage"])
-    assert verdict["faithfulness"] == pytest.approx((0.8 + 0.6 + 1.0) / 3)
-    assert verdict["relevance"] == pytest.approx((1.0 + 0.5 + 0.9) / 3)
-    assert (verdict["prompt_tokens"], verdict["completion_tokens"]) == (300, 30)
-    assert verdict["cost_usd"] == pytest.approx((300 * 1 + 30 * 2) / 1_000_000)
-    assert len(server.requests) == 3
+def test_claims_with_reasons_repeats_averaged_and_the_request_pinned(server: ScriptedServer) -> None:
+    server.replies = [(200, verdict(True, True, False, True, relevance=1.0, reason="mostly grounded")),
+                      (200, "Sure! " + verdict(True, False, relevance=0.5)),
+                      (200, "```json\n" + verdict(True, relevance=0.9) + "\n```")]
+    graded = _judge(_config(server, KB_ASSISTANT_JUDGE_PRICE="1,2")).grade(
+        "MFA が登録できない", "iam:ListVirtualMFADevices を許可します", ["[article mfa] MFA passage"])
+    assert graded["faithfulness"] == pytest.approx((3 / 4 + 1 / 2 + 1) / 3)  # supported share per repeat
+    assert graded["relevance"] == pytest.approx((1.0 + 0.5 + 0.9) / 3)
+    assert [c["supported"] for c in graded["claims"]] == [True, True, False, True]
+    assert graded["claims"][2]["reason"] == "why 2" and graded["reason"] == "mostly grounded"
+    assert (graded["prompt_tokens"], graded["completion_tokens"]) == (300, 30)
+    assert graded["cost_usd"] == pytest.approx((300 * 1 + 30 * 2) / 1_000_000)
     body = server.requests[0]
     assert body["model"] == "gpt-4o-mini-2024-07-18" and body["temperature"] == 0 and body["seed"] == 0
-    assert "[mfa] MFA passage" in body["messages"][1]["content"]
+    assert "[article mfa] MFA passage" in body["messages"][1]["content"]
     assert "MFA が登録できない" in body["messages"][1]["content"]
 
 
-def test_no_passage_means_no_faithfulness(server: _Server) -> None:
-    verdict = _judge(_config(server, KB_ASSISTANT_JUDGE_PRICE="1,2")).grade("bread?", "Not covered.", [])
-    assert verdict["faithfulness"] is None and verdict["relevance"] == 1.0
-
-
 @pytest.mark.parametrize(("reply", "message"), [
-    ((400, "bad model"), "the model rejected the request (400)"),
+    ((400, "bad model"), "the judge failed: the model rejected the request (400)"),
+    ((500, "boom"), "the judge failed"),
     ((200, "I think it is fine."), "not the expected JSON"),
-    ((200, '{"faithfulness": 7, "relevance": 1}'), "score out of range"),
+    ((200, '{"claims": [], "relevance": 7}'), "score out of range"),
+    ((200, '{"claims": [{"claim": "x"}], "relevance": 1}'), "boolean 'supported'"),
 ])
-def test_failures_are_llm_errors(server: _Server, reply: tuple[int, str], message: str) -> None:
+def test_failures_are_llm_errors_with_the_judge_s_own_hint(server: ScriptedServer, reply: tuple[int, str],
+                                                         message: str) -> None:
     server.replies = [reply]
-    with pytest.raises(LLMError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(LLMError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
         _judge(_config(server)).grade("q", "a", ["p"])
+    if reply[0] != 200:  # an HTTP error names the judge's settings, never the composer
+        assert "KB_ASSISTANT_JUDGE_BASE_URL" in str(raised.value) and "composer" not in str(raised.value)
 
 
-def test_the_judge_runs_after_the_deterministic_checks_and_never_fails_the_run(server: _Server,
-                                                                             tmp_path: Path) -> None:
-    questions = [question(f"q{i}", facts=["policy"]) for i in (1, 2, 3)]
+def _run(tmp_path: Path, server: ScriptedServer, respond: object, n: int = 3, name: str = "run") -> object:
+    questions = [question(f"q{i}", facts=["policy"], article="a" if i % 2 else None) for i in range(1, n + 1)]
     dataset = load_dataset(write_dataset(tmp_path / "set.jsonl", questions))
-    server.replies = [(200, '{"faithfulness": 0.5, "relevance": 1}'), (200, "garbage"),
-                      (200, '{"faithfulness": 1, "relevance": 0.5}')]
-    phases: list[str] = []
     config = replace(_config(server, KB_ASSISTANT_JUDGE_PRICE="1,2"), repeats=1)
-    result = run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.", cited=["a"])),
-                            tmp_path / "run", mode="llm", concurrency=1, judge=_judge(config),
-                            passages=lambda record: ["[a] passage"], progress=lambda p, d, t: phases.append(p))
-    assert phases.index("judging") > max(i for i, p in enumerate(phases) if p == "answering")
-    verdicts = [r["judge"] for r in result.records]
-    assert sum(1 for v in verdicts if "error" in v) == 1
-    metrics = result.summary["metrics"]
-    assert metrics["judge.faithfulness"] == pytest.approx((0.5 + 1) / 2)
-    assert metrics["judge.relevance"] == pytest.approx((1 + 0.5) / 2)
-    assert metrics["judge.cost_usd"] == pytest.approx(2 * (100 * 1 + 10 * 2) / 1_000_000)
-    assert result.summary["passed"] == 3  # the judge does not decide pass or fail
-    config_json = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
-    assert config_json["judge"]["model"] == "gpt-4o-mini-2024-07-18" and config_json["judge"]["temperature"] == 0
+    return run_evaluation(dataset, FakeSystem(respond), tmp_path / name, mode="deterministic",  # type: ignore[arg-type]
+                          concurrency=1, judge=_judge(config), passages=lambda record: ["[article a] passage"])
 
-    # a rerun judges again only the answer whose verdict failed
+
+def test_failed_gradings_are_counted_and_uncited_answers_score_zero(server: ScriptedServer, tmp_path: Path) -> None:
+    # q1 (expects a) cites a; q2 (out of scope) cites nothing; q3 (expects a) cites nothing; q4's grading fails
+    server.replies = [(200, verdict(True, False)), (200, verdict(True)), (200, verdict(True)), (200, "garbage")]
+
+    def respond(q: object) -> dict[str, object]:
+        return answer("Check the policy.", cited=["a"] if q.id in ("q1", "q4") else [])  # type: ignore[attr-defined]
+
+    result = _run(tmp_path, server, respond, n=4)
+    records = {r["id"]: r for r in result.records}  # type: ignore[attr-defined]
+    assert records["q1"]["judge"]["faithfulness"] == 0.5
+    assert records["q2"]["judge"]["faithfulness"] is None  # a refusal has nothing to be grounded in
+    assert records["q3"]["judge"]["faithfulness"] == 0.0  # in scope, built on no passage
+    assert "cites no article" in records["q3"]["judge"]["reason"]
+    assert "error" in records["q4"]["judge"]
+    metrics, counts = result.summary["metrics"], result.summary["counts"]  # type: ignore[attr-defined]
+    assert metrics["judge.coverage"] == pytest.approx(3 / 4) and counts["judge.coverage"] == 4
+    assert metrics["judge.errors"] == 1.0
+    assert metrics["judge.faithfulness"] == pytest.approx((0.5 + 0.0) / 2) and counts["judge.faithfulness"] == 2
+    assert result.summary["outage"] is None  # one failure in four is not an outage; the gates judge it
+    # a rerun grades again only the answer whose grading failed
     before = len(server.requests)
-    run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.", cited=["a"])), tmp_path / "run",
-                   mode="llm", judge=_judge(config), passages=lambda record: ["[a] passage"])
+    _run(tmp_path, server, respond, n=4)
     assert len(server.requests) == before + 1
+
+
+def test_a_judge_outage_fails_the_run_with_one_line(tmp_path: Path) -> None:
+    with ScriptedServer(default=(500, "upstream down")) as down:
+        result = _run(tmp_path, down, lambda q: answer("Check the policy.", cited=["a"]), n=8)
+        assert len(down.requests) == 5  # stopped after five failures in a row, not eight
+    assert not result.ok  # type: ignore[attr-defined]
+    outage = result.summary["outage"]  # type: ignore[attr-defined]
+    assert outage.startswith("judge outage: 5 of 8 gradings failed (the judge failed") and "\n" not in outage
+    assert result.summary["metrics"]["judge.coverage"] == 0.0  # type: ignore[attr-defined]

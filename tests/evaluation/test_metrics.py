@@ -8,21 +8,43 @@ import pytest
 from evalfix import answer, observe, question, record
 
 from assistant.evaluation.dataset import ExpectedDiagnosis
-from assistant.evaluation.scoring import answer_language, fact_present, score_question
+from assistant.evaluation.reader_checks import prose_language
+from assistant.evaluation.redteam import fact_present
+from assistant.evaluation.scoring import score_question
 from assistant.evaluation.summary import aggregate, metric_values
 
 # --- retrieval ----------------------------------------------------------------------------------
 
 
-def test_retrieval_of_one_question() -> None:
-    scored = score_question(question(article="a"), observe(answer(cited=["b", "a", "c"])))
+def test_retrieval_of_one_question_is_scored_on_the_search_ranking() -> None:
+    # The search found the article at rank 2; the answer cited another one: a selection failure only.
+    scored = score_question(question(article="a"), observe(answer(cited=["b"], retrieved=["b", "a", "c"])))
     retrieval = scored["scores"]["retrieval"]
     assert retrieval["rank"] == 2
     assert retrieval["hit_at_1"] == 0.0
     assert retrieval["hit_at_3"] == 1.0
     assert retrieval["mrr"] == 0.5
     assert retrieval["ndcg_at_10"] == pytest.approx(1 / math.log2(3))  # rank 2: 1 / log2(2 + 1)
-    assert scored["checks"]["retrieval"] is False  # the expected article is not first
+    assert scored["checks"]["retrieval"] is True  # found in the top 3
+    assert scored["checks"]["selection"] is False  # but not cited
+
+
+@pytest.mark.parametrize(("retrieved", "cited", "retrieval", "selection"), [
+    (["x", "y", "z", "a"], ["a"], False, True),  # cited right although the search ranked it 4th
+    (["a", "x"], ["a"], True, True),
+    (["x", "a"], ["x"], True, False),
+])
+def test_retrieval_and_selection_are_separate_checks(retrieved: list[str], cited: list[str], retrieval: bool,
+                                                     selection: bool) -> None:
+    scored = score_question(question(article="a"), observe(answer(cited=cited, retrieved=retrieved)))
+    assert (scored["checks"]["retrieval"], scored["checks"]["selection"]) == (retrieval, selection)
+
+
+def test_an_answer_without_a_search_ranking_measures_no_retrieval() -> None:
+    document = answer(cited=["a"])
+    del document["retrieved"]
+    scored = score_question(question(article="a"), observe(document))
+    assert scored["scores"]["retrieval"] is None and scored["checks"]["retrieval"] is None  # never the citations
 
 
 def test_retrieval_means_over_in_scope_questions_only() -> None:
@@ -68,7 +90,7 @@ def test_citation_precision_recall_and_the_retrieved_set() -> None:
     assert counts["citations.recall"] == 2
     assert values["citations.within_retrieved"] == pytest.approx(2 / 3)  # q1 and q4 of the 3 known sets
     assert counts["citations.within_retrieved"] == 3
-    assert [r["checks"]["citations"] for r in records] == [True, False, False, True]
+    assert [r["checks"]["selection"] for r in records] == [True, False, False, True]
     assert records[2]["scores"]["citations"]["outside_retrieved"] == ["c"]
 
 
@@ -89,8 +111,16 @@ def test_scope_precision_and_recall_of_refusals() -> None:
     values, counts = metric_values(records)
     assert values["scope.precision"] == pytest.approx(2 / 4)  # 2 right of 4 refusals
     assert values["scope.recall"] == pytest.approx(2 / 3)  # 2 of 3 out-of-scope questions refused
-    assert counts["scope.precision"] == 6
+    assert (counts["scope.precision"], counts["scope.recall"]) == (4, 3)
     assert [r["checks"]["scope"] for r in records] == [True, False, False, True, True, False]
+
+
+def test_scope_with_nothing_to_measure_is_not_measured() -> None:
+    # Every question in scope and none refused: no refusal to be right or wrong about.
+    records = [record(question(f"q{i}", article="a"), observe(answer(in_scope=True))) for i in range(3)]
+    values, counts = metric_values(records)
+    assert values["scope.precision"] is None and values["scope.recall"] is None
+    assert counts["scope.precision"] == counts["scope.recall"] == 0
 
 
 # --- diagnoses ----------------------------------------------------------------------------------
@@ -164,6 +194,11 @@ def test_fact_matching_rules() -> None:
     assert not fact_present("re:(split|Split)", "SPLIT the policy")  # a pattern is taken as written
     assert fact_present(r"re:arn:aws:iam::\*:mfa/\*", "Resource: arn:aws:iam::*:mfa/*")
     assert not fact_present("信頼ポリシー", "アイデンティティベースのポリシー")
+    assert not fact_present("ARN", "a warning about the policy")  # whole words: not inside "warning"
+    assert fact_present("ARN", "the role's ARN, then")
+    assert not fact_present("iam:PassRole", "iam:PassRoleToService")
+    assert fact_present("PassRole", "iam:PassRole on the role")  # ':' is a word boundary
+    assert fact_present("ポリシー", "信頼ポリシーを直す")  # Japanese has no word boundaries
 
 
 def test_key_fact_recall_and_completeness() -> None:
@@ -189,15 +224,17 @@ def test_key_fact_recall_and_completeness() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("ポリシーを確認してください。", "ja"),
     ("Check the policy attached to the user.", "en"),
-    ("ARN を確認", "ja"),  # 3 CJK of 6 letters
+    ("ARN を確認", "ja"),
     ("Check the policy (例).", "en"),  # one kanji is few
+    ("Check the policy attached to the user.\n\nSee 「MFA デバイスの登録が拒否される」.\n\nThen sign in again "
+     "and retry.", "en"),  # one Japanese title line does not make an English answer Japanese
     ("Use this policy:\n```json\n{\"Sid\": \"日本語のSid\"}\n```\nThen retry.", "en"),  # code set aside
     ("次のポリシーにしてください。\n```json\n" + '{"Action": "iam:ListVirtualMFADevices"}\n' * 30 + "```", "ja"),
     ("```json\n{}\n```", None),  # no prose
     ("", None),
 ])
 def test_answer_language(text: str, expected: str | None) -> None:
-    assert answer_language(text) == expected
+    assert prose_language(text) == expected
 
 
 def test_language_match_share() -> None:
@@ -248,13 +285,13 @@ def test_summary_per_language_per_article_and_failing_questions() -> None:
     assert summary["by_lang"]["ja"]["metrics"]["retrieval.hit_at_1"] == 0.5
     assert summary["by_lang"]["en"]["metrics"]["retrieval.hit_at_1"] == 0.5  # en-1 right, en-3 nothing
     assert summary["by_article"]["a"] == {"n": 2, "passed": 2, "metrics": {
-        "retrieval.hit_at_1": 1.0, "retrieval.mrr": 1.0, "citations.recall": 1.0, "key_facts.recall": 1.0,
+        "retrieval.hit_at_3": 1.0, "citations.recall": 1.0, "key_facts.recall": 1.0,
         "language.match": 1.0, "questions.passed": 1.0}}
     assert summary["by_article"]["b"]["passed"] == 0
     assert summary["by_article"]["(out of scope)"]["passed"] == 1
     assert summary["failing"] == [
-        {"id": "ja-2", "lang": "ja", "expected_article": "b", "failed": ["retrieval", "citations", "key_facts"]},
+        {"id": "ja-2", "lang": "ja", "expected_article": "b", "failed": ["retrieval", "selection", "key_facts"]},
         {"id": "en-3", "lang": "en", "expected_article": "b",
-         "failed": ["error", "retrieval", "citations", "language"]},
+         "failed": ["error", "retrieval", "selection", "language"]},
     ]
     assert summary["checks"]["key_facts"] == {"passed": 2, "failed": 1}

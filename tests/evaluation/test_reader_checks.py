@@ -8,6 +8,7 @@ from assistant.evaluation.reader_checks import (
     dangling_lines,
     leaked_names,
     placeholders,
+    prose_language,
     sample_names,
     wrong_language_lines,
 )
@@ -32,6 +33,10 @@ CLEAN_JA = """## 回答
     ("Fixed policy:\n(see the policy example in the article)", ["see the policy example in the article"]),
     ('"Resource": "arn:aws:iam::<ACCOUNT_ID>:user/x"', ["<ACCOUNT_ID>"]),
     ('"Resource": "arn:aws:s3:::{{bucket}}/*"', ["{{bucket}}"]),
+    ('"Resource": "arn:aws:s3:::<bucket>/*"', ["<bucket>"]),
+    ('"Action": ["<action>"],', ["<action>"]),
+    # Prose quoting the message template names its parts; that is not a placeholder.
+    ("The message ends with `because no identity-based policy allows the <action> action`.", []),
     (CLEAN_JA, []),
 ])
 def test_placeholders(text: str, expected: list[str]) -> None:
@@ -40,7 +45,11 @@ def test_placeholders(text: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("Delete an old one first:\n\nArticles:\n- [policy-version-missing]", ["Delete an old one first:"]),
-    ("The policy allows it.\nYou must then", ["You must then"]),
+    ("The policy allows it.\n\nYou must then", ["You must then"]),
+    # A hard-wrapped paragraph is one line: the colon that continues on the next line announces nothing.
+    ("6. Look up the CloudTrail event of the call:\n   its `errorCode` carries the full text.", []),
+    ("Two statements apply to `iam:DeactivateMFADevice`:\n\nThis is deliberate.",
+     ["Two statements apply to `iam:DeactivateMFADevice`:"]),
     ("Add it:\n```json\n{}\n```\nDone.", []),
     (CLEAN_JA, []),
 ])
@@ -57,6 +66,22 @@ def test_dangling_lines(text: str, expected: list[str]) -> None:
 ])
 def test_wrong_language_lines(text: str, lang: str, expected: list[str]) -> None:
     assert wrong_language_lines(text, lang) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("## Answer\n\nAdd the action to the policy of the user.\n\n## 参考\n- MFA デバイスの登録が拒否される\n\n"
+     "Then sign in again and register the device.", "en"),
+    ("## 回答\n\nユーザーのポリシーにアクションを追加します。\n\nSee the MFA device registration article.\n"
+     "ポリシーを保存してから再度サインインします。", "ja"),
+    ("```json\n{}\n```\n`iam:ListVirtualMFADevices`", None),
+])
+def test_prose_language_counts_lines_not_characters(text: str, expected: str | None) -> None:
+    assert prose_language(text) == expected
+
+
+def test_slot_samples_are_sample_names() -> None:
+    assert sample_names([], ["amzn-s3-demo-bucket", "s3:GetObject", "arn:aws:iam::111122223333:role/ci-deploy"]) \
+        == {"amzn-s3-demo-bucket", "111122223333", "ci-deploy"}
 
 
 def test_sample_names_leak_only_when_the_question_did_not_use_them() -> None:

@@ -173,4 +173,85 @@ def test_thresholds_decide_the_verdict(tmp_path: Path) -> None:
     assert not result.ok
     assert result.summary["thresholds"] == {
         "source": "gates.toml", "ok": False, "skipped": ["judge.relevance"],
-        "violations": [{"metric": "key_facts.recall", "value": 0.5, "bound": 0.6, "kind": "min"}]}
+        "violations": [{"metric": "key_facts.recall", "value": 0.5, "bound": 0.6, "kind": "min",
+                        "message": "key_facts.recall = 0.5 is below the minimum 0.6"}]}
+
+
+def test_a_gate_measured_on_too_few_questions_fails(tmp_path: Path) -> None:
+    gates = Thresholds(minimum={"key_facts.recall": 0.5}, min_n={"default": 3})
+    one = run_evaluation(_dataset(tmp_path, 1), FakeSystem(_good), tmp_path / "one", mode="deterministic",
+                         thresholds=gates)
+    assert not one.ok  # a perfect score on one question proves nothing
+    assert one.summary["thresholds"]["violations"][0]["message"] == (
+        "key_facts.recall is measured on 1 questions; its gate needs at least 3")
+    three = run_evaluation(load_dataset(write_dataset(tmp_path / "three.jsonl", [
+        question(f"t{i}", article="a", facts=["policy"]) for i in range(3)])), FakeSystem(_good),
+        tmp_path / "three", mode="deterministic", thresholds=gates)
+    assert three.ok
+
+
+def test_no_record_is_written_twice(tmp_path: Path) -> None:
+    def interrupted(q: EvalQuestion) -> dict[str, Any]:
+        if q.id == "q4":
+            raise KeyboardInterrupt
+        return _good(q)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_evaluation(_dataset(tmp_path), FakeSystem(interrupted), tmp_path / "run", mode="deterministic",
+                       concurrency=3)
+    ids = [r["id"] for r in _lines(tmp_path / "run")]
+    assert len(ids) == len(set(ids)) and "q4" not in ids
+
+
+def test_resume_refuses_another_commit_model_or_judge(tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path, 2)
+    pins = {"commit": "a" * 40, "llm_model": None, "judge_model": None, "judge_prompt": None}
+    run_evaluation(dataset, FakeSystem(_good), tmp_path / "run", mode="deterministic", pins=pins)
+    for key, value, name in (("commit", "b" * 40, "git commit"), ("judge_model", "gpt-4o", "judge model"),
+                             ("judge_prompt", "judge-v9", "judge prompt"), ("llm_model", "m2", "model")):
+        with pytest.raises(UsageError, match=f"another {name} .*must not mix"):
+            run_evaluation(dataset, FakeSystem(_good), tmp_path / "run", mode="deterministic",
+                           pins={**pins, key: value})
+    assert run_evaluation(dataset, FakeSystem(_good), tmp_path / "run", mode="deterministic",
+                          pins=dict(pins)).resumed
+
+
+def _llm_answer(q: EvalQuestion) -> dict[str, Any]:
+    return answer("Check the policy.", cited=["a"], mode="llm")
+
+
+def _fallback(q: EvalQuestion) -> dict[str, Any]:
+    return answer("Check the policy.", cited=["a"], notices=[
+        "LLM unavailable (the model service failed (500): boom); showing the deterministic answer"])
+
+
+def test_fallbacks_are_measured_gated_and_retried(tmp_path: Path) -> None:
+    def some(q: EvalQuestion) -> dict[str, Any]:
+        return _fallback(q) if q.id in ("q2", "q4") else _llm_answer(q)
+
+    gates = Thresholds(maximum={"llm.fallback_rate": 0.0})
+    first = run_evaluation(_dataset(tmp_path), FakeSystem(some, llm=True), tmp_path / "run", mode="llm",
+                           thresholds=gates)
+    assert first.summary["metrics"]["llm.fallback_rate"] == pytest.approx(2 / 6)
+    assert first.summary["counts"]["llm.fallback_rate"] == 6
+    assert first.summary["outage"] is None and not first.ok  # the gate fails it
+    assert [r["checks"]["llm"] for r in first.records] == [True, False, True, False, True, True]
+    healthy = FakeSystem(_llm_answer, llm=True)
+    second = run_evaluation(_dataset(tmp_path), healthy, tmp_path / "run", mode="llm", thresholds=gates)
+    assert sorted(healthy.calls) == ["q2", "q4"] and second.ok
+
+
+def test_a_model_outage_stops_the_run_and_fails_it_with_one_line(tmp_path: Path) -> None:
+    system = FakeSystem(_fallback, llm=True)
+    result = run_evaluation(_dataset(tmp_path, 12), system, tmp_path / "run", mode="llm", concurrency=2)
+    assert len(system.calls) < 12  # stopped after five fallbacks in a row
+    assert not result.ok
+    assert result.summary["outage"].startswith(
+        f"model outage: {len(system.calls)} of {len(system.calls)} answers the model should have written fell "
+        "back to the deterministic composer (first: LLM unavailable (the model service failed (500)")
+    assert "\n" not in result.summary["outage"]
+
+
+def test_a_deterministic_run_has_no_fallback_rate(tmp_path: Path) -> None:
+    result = run_evaluation(_dataset(tmp_path, 2), FakeSystem(_good), tmp_path / "run", mode="deterministic")
+    assert result.summary["metrics"]["llm.fallback_rate"] is None and result.summary["outage"] is None
