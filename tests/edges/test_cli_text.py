@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).parent / "kb-assistant")
@@ -61,10 +62,11 @@ def test_explain_error_without_a_policy_says_what_to_add() -> None:
     assert "--policy FILE" in result.stderr
 
 
-def test_eval_list_says_when_there_are_no_runs(tmp_path: Path) -> None:
-    result = run(["eval", "list"], cwd=tmp_path)
-    assert result.returncode == 0 and result.stdout == ""
-    assert "no evaluation runs" in result.stderr
+def test_eval_list_says_when_there_are_no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.evaluation.session.known_runs", list)  # a clone that never ran an evaluation
+    code, out, err = invoke("eval", "list")
+    assert (code, out) == (0, "")
+    assert "no evaluation runs" in err
 
 
 def test_json_flags_take_no_value_in_the_help() -> None:
