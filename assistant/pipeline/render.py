@@ -79,8 +79,8 @@ _T: dict[str, dict[str, str]] = {
         "refuse_verified": "「検証済み」は、ポリシーチェッカーが修正でエラーが解消されることを証明したときにだけ付け"
                            "るもので、ご依頼で付けることはできません。",
         "refuse_widen": "`Action: *` のような広い許可は提案しません。必要な操作だけを許可する修正を示します。",
-        "refuse_widen_nofix": "`Action: *` のような広い許可は提案しません。エラーメッセージとポリシーを貼り付けてい"
-                              "ただければ、必要な操作だけを許可する修正を作成して検証します。",
+        "refuse_widen_nofix": ("`Action: *` のような広い許可は提案しません。このユーザー (またはロール) に"
+                               "アタッチされているポリシーを貼り付けていただければ、必要な操作だけを許可する修正を作成して検証します。"),
         "capability": "私は AWS のアクセス拒否エラーと IAM ポリシーについてのご質問に、ナレッジベースの記事とポリシ"
                       "ーチェッカーでお答えするアシスタントです。エラーメッセージやポリシーを貼り付けてご質問くださ"
                       "い。",
@@ -121,10 +121,10 @@ _T: dict[str, dict[str, str]] = {
                       "N)。",
         "ask_policy_too": "お使いのポリシーのどのステートメントが原因かを特定するには、このユーザー (またはロール) に"
                           "アタッチされているポリシーの JSON を貼り付けてください。",
-        "candidate": "貼り付けられたポリシー {n}{rep} は、{res}。",
+        "candidate": "{n} 番目に貼り付けられたポリシー{rep}は、{res}。",
         "candidate_repaired": " (注記などを取り除いて修復した上で評価)",
-        "candidate_resolves": "{r} を解消します",
-        "candidate_misses": "{r} は解消しません",
+        "candidate_resolves": "{r} のエラーを解消します",
+        "candidate_misses": "{r} のエラーは解消しません",
         "candidate_none": "どのエラーも解消しません",
         "and": "が、",
         "fix_engine": "修正案 (ポリシーチェッカーで検証済み)",
@@ -169,8 +169,9 @@ _T: dict[str, dict[str, str]] = {
                            "rors; it cannot be marked verified on request.",
         "refuse_widen": "I don't suggest broad grants such as `Action: *`; here is the fix that allows only what is "
                         "needed.",
-        "refuse_widen_nofix": "I don't suggest broad grants such as `Action: *`. Paste the error message and the pol"
-                              "icy, and I will build and verify a fix that allows only what is needed.",
+        "refuse_widen_nofix": ("I don't suggest broad grants such as `Action: *`. Paste the policy attached to "
+                               "this user (or role), and I will build and verify a fix that allows only what is "
+                               "needed."),
         "capability": "I'm an assistant for AWS access-denied errors and IAM policies: I answer from the knowledge b"
                       "ase's articles and check policies with a policy checker. Paste an error message or a policy a"
                       "nd ask your question.",
