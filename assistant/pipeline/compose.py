@@ -36,6 +36,8 @@ _PRINCIPAL_NAME = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::[\d*]*:(?:user|role|as
 _BUCKET_NAME = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]+[a-z0-9])")
 _LAST_SEGMENT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:[\d*]*:[\w-]+/(?:[\w+=,.@-]+/)*([\w+=,.@-]{3,})")
 _SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+_SERVICE_PRINCIPAL = ".amazonaws.com"
+_GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations", "github"})
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # a name made up for the example (alice-example, IAM-MFA, my-cluster): letters with a hyphen or a digit, no
 # dots, colons or slashes (those are ARNs, service names and actions, which the customer's answer may need)
@@ -220,6 +222,9 @@ def _slot_value(slot: Slot, facts: Facts) -> tuple[str | None, bool]:
     values = facts.values(slot.kind)
     if values:
         return values[0], False
+    named = [s for s in facts.services if s not in _GENERIC_SERVICES]
+    if slot.sample.endswith(_SERVICE_PRINCIPAL) and named:  # "to Lambda" names the service principal
+        return named[0] + _SERVICE_PRINCIPAL, False
     return slot.default, slot.default is not None
 
 

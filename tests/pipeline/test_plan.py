@@ -342,3 +342,15 @@ def test_is_my_policy_right_is_answered_with_the_checkers_findings(article_en, c
     plan = build_plan(Material(question, Scope.COVERED, articles=(article_en,), reviewed=reviewed))
     text = render_markdown(plan)
     assert "## What the policy checker found" in text and "iam:ListVirtualMFADevices" in text
+
+
+def test_a_service_principal_slot_takes_the_service_the_customer_named(catalog):
+    path = REPO / "kb" / "en" / "iam-passrole-not-authorized.md"
+    article = parse_article(path.read_text(encoding="utf-8"), path)
+    if article.fix is None or not any(s.sample.endswith(".amazonaws.com") for s in article.fix.slots):
+        pytest.skip("the PassRole article has no service-principal slot")
+    question = read_question("How do I allow arn:aws:iam::111122223333:user/dev-kim to pass only the role "
+                             "arn:aws:iam::111122223333:role/lambda-exec to Lambda?", (), catalog)
+    fix, missing = fill_fix(article, question.facts, [], catalog)
+    assert missing == () and fix is not None
+    assert "lambda.amazonaws.com" in json.dumps(fix.policy) and "111122223333" in json.dumps(fix.policy)
