@@ -34,8 +34,9 @@ TEXTS: dict[str, dict[str, str]] = {
                      "en": "Index: {articles} articles ({files} files)"},
     "status_chunks": {"ja": "{chunks} チャンク, {model}", "en": "{chunks} chunks, {model}"},
     "status_built": {"ja": "構築: {published} ({age} 前)", "en": "Built: {published} ({age} ago)"},
-    "status_not_built": {"ja": "インデックスは未構築です。最初の質問で構築されます (数分かかります)。",
-                         "en": "The index is not built yet; the first question builds it (takes minutes)."},
+    "status_not_built": {"ja": "インデックスは未構築です。最初の質問で、同梱のベクトルから数秒で構築されます。",
+                         "en": "The index is not built yet; the first question builds it from the shipped vectors "
+                               "in seconds."},
     "status_stale": {"ja": "構築後に更新された記事があります: kb-assistant ingest で更新してください",
                      "en": "Articles changed since the index was built: run kb-assistant ingest"},
     "status_kb": {"ja": "ナレッジベース: {articles} 記事、{updated} 更新",
