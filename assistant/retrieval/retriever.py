@@ -10,6 +10,7 @@ the embedding model are created once per retriever, in its constructor.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,8 @@ from assistant.retrieval.results import Hit, SearchResult
 from assistant.retrieval.scope import ScopeRule, ScopeSignals, foreign_platform, lexical_coverage
 
 __all__ = ["ArticleScore", "Ranking", "RetrievalConfig", "Retriever"]
+
+_log = logging.getLogger(__name__)
 
 Mode = Literal["fused", "dense", "lexical"]
 
@@ -117,12 +120,16 @@ class Retriever:
         if current is not None:
             return current
         deadline = time.monotonic() + self.config.build_wait_s
+        waiting = False
         while True:
             try:
                 self.ingest(progress=progress)
-            except IndexLockedError:
+            except IndexLockedError as exc:
                 if time.monotonic() > deadline:
                     raise
+                if not waiting:  # say once why nothing happens (a lock from a dead writer elsewhere is possible)
+                    _log.warning("waiting for the index: %s", exc)
+                    waiting = True
                 time.sleep(0.5)  # someone else is building it: wait for their generation
             current = self.store.current()
             if current is not None:
