@@ -30,10 +30,11 @@ from assistant.errors import LLMError, UsageError
 from assistant.pipeline.brief import brief_messages
 from assistant.pipeline.compose import CandidateCheck, Fix, FixSource, fill_fix, security_warnings
 from assistant.pipeline.diagnosis import Diagnosis, request_for
-from assistant.pipeline.guard import inspect_policies, strip_citations
+from assistant.pipeline.guard import inspect_policies, strip_citations, strip_unverified_claims, without_policies
 from assistant.pipeline.plan import AnswerPlan, Material, Scope, build_plan
 from assistant.pipeline.question import Intent, Question, Turn, mentioned_services, read_question
 from assistant.pipeline.render import render_markdown, render_plain
+from assistant.pipeline.stream_guard import hold_unchecked
 from assistant.retrieval import Retriever, SearchResult
 from assistant.wire import finding_json
 
@@ -318,7 +319,7 @@ class Assistant:
                 raise LLMError("the model returned an empty answer")
             timings["generation"] = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
-            report = inspect_policies(text, self.catalog, original, denied)
+            report = inspect_policies(text, self.catalog, original, denied, grounds.question.text)
             for _ in range(_REPAIR_ROUNDS):
                 if not report.problems:
                     break
@@ -326,10 +327,13 @@ class Assistant:
                 messages += [("assistant", text), ("user", "The policy checker rejected the policy JSON in your "
                              "answer:\n- " + "\n- ".join(report.problems) + "\nReturn the corrected full answer.")]
                 text = "".join(self.llm.stream(messages))
-                report = inspect_policies(text, self.catalog, original, denied)
+                report = inspect_policies(text, self.catalog, original, denied, grounds.question.text)
+            text, claims = strip_unverified_claims(text, report)
+            if claims:
+                notices.append(f"removed {claims} line(s) claiming a verification the checker did not make")
             extra = list(report.policies)
             if report.problems:
-                text = _without_policies(text)
+                text = without_policies(text)
                 extra = []
                 if grounds.fix is not None:
                     text += ("\n\n" + (_REPLACED_JA if grounds.question.lang == "ja" else _REPLACED_EN)
@@ -364,7 +368,7 @@ class Assistant:
         grounds = self._grounds(read, timings)
         use_llm = mode == "llm" or (mode == "auto" and self.llm is not None)
         if use_llm and self.llm is not None and grounds.in_scope:
-            yield from self._llm_answer(grounds, history, timings)
+            yield from hold_unchecked(self._llm_answer(grounds, history, timings))  # nothing unchecked streams
             return
         started = time.perf_counter()
         text = self._deterministic_text(grounds)
@@ -383,11 +387,3 @@ class Assistant:
                 final = item
         assert final is not None
         return final
-
-
-def _without_policies(text: str) -> str:
-    from assistant.engine.reader import read_policies
-
-    for document in sorted(read_policies(text), key=lambda d: d.start, reverse=True):
-        text = text[: document.start] + "(…)" + text[document.start + len(document.text):]
-    return text
