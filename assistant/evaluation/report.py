@@ -292,6 +292,7 @@ details.q>summary{cursor:pointer}.bad{color:#c62828;font-weight:bold}.good{color
 .outage{background:#fde0e0;border:2px solid #c62828;padding:.5em 1em;font-weight:bold}
 .filters{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1em}nav a{margin-right:1em}
+h2[id],h3[id]{scroll-margin-top:4em}
 """
 # Filters the failures by article, language and check; inline, so the page stays one offline file.
 _FILTER_JS = """
@@ -425,7 +426,8 @@ def html_report(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
     out += ['<h2 id="gates">Gates</h2>', _table(
         ["metric", "value", "n", "threshold", "status"],
         [[_h(m), _h(_fmt(v, METRICS[m].unit)), str(n), _h(b), f'<span class="{st.replace(" ", "-")}">{_h(st)}</span>']
-         for m, v, n, b, st in gate_rows(summary, thresholds)], [False, True, True, False, False])]
+         for m, v, n, b, st in gate_rows(summary, thresholds)], [False, True, True, False, False])
+        if thresholds.gated else "<p>No thresholds were given.</p>"]
     out += _failures_html(records)
     ratio = [m for m in _metric_rows(summary) if METRICS[m].unit == "ratio"]
     rows = []

@@ -12,6 +12,7 @@ from evalfix import FakeSystem, answer, question, write_dataset
 
 from assistant.errors import UsageError
 from assistant.evaluation import Thresholds, compare_runs, list_runs, load_dataset, load_summary, run_evaluation
+from assistant.evaluation.compare import wilson_interval
 from assistant.evaluation.dataset import EvalQuestion
 
 
@@ -110,3 +111,64 @@ def test_the_run_browser_api(runs: tuple[Path, Path], tmp_path: Path) -> None:
     assert load_summary("b", root=tmp_path)["metrics"]["key_facts.recall"] == 0.5
     assert load_summary(runs[0] / "summary.json")["questions"] == 4
     assert list_runs(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize(("rate", "n", "low", "high"), [
+    # worked out from the Wilson formula with z = 1.96
+    (0.5, 10, 0.2366, 0.7634),
+    (1.0, 10, 0.7225, 1.0),
+    (0.0, 4, 0.0, 0.4899),
+    (0.9, 100, 0.8256, 0.9448),
+])
+def test_wilson_intervals(rate: float, n: int, low: float, high: float) -> None:
+    assert wilson_interval(rate, n) == pytest.approx((low, high), abs=1e-4)
+
+
+def test_rates_carry_their_interval_and_n(runs: tuple[Path, Path]) -> None:
+    facts = next(d for d in compare_runs(*runs).deltas if d.metric == "key_facts.complete")
+    assert (facts.n_a, facts.n_b) == (4, 4)
+    assert facts.interval("b") == pytest.approx(wilson_interval(0.5, 4))
+    latency = next(d for d in compare_runs(*runs).deltas if d.metric == "latency.total.p50_ms")
+    assert latency.interval("a") is None  # not a rate
+
+
+def test_runs_of_different_questions_are_compared_on_those_they_share(tmp_path: Path) -> None:
+    a = _run(tmp_path, "a", {"q4"})  # q4 misses its key fact in A
+    grown = load_dataset(write_dataset(tmp_path / "grown.jsonl", [question(f"q{i}", facts=["policy"])
+                                                                  for i in range(1, 8)]))
+    run_evaluation(grown, FakeSystem(lambda q: answer("Nothing." if q.id in ("q4", "q6", "q7") else
+                                                      "Check the policy.", cited=["a"])), tmp_path / "b",
+                   mode="deterministic")
+    comparison = compare_runs(a, tmp_path / "b", Thresholds(minimum={"key_facts.recall": 0.1}, default_tolerance=0))
+    facts = next(d for d in comparison.deltas if d.metric == "key_facts.recall")
+    assert (facts.a, facts.b, facts.n_b) == (0.75, 0.75, 4)  # the new questions q5-q7 are left out
+    assert comparison.ok and comparison.only_in_b == ("q5", "q6", "q7")
+    assert any("compared on the 4 questions both answered" in w for w in comparison.warnings)
+
+
+def test_comparing_across_modes_warns(tmp_path: Path) -> None:
+    dataset = load_dataset(write_dataset(tmp_path / "set.jsonl", [question("q1", facts=["policy"])]))
+    for mode in ("deterministic", "llm"):
+        run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.", cited=["a"])), tmp_path / mode,
+                       mode=mode)
+    comparison = compare_runs(tmp_path / "deterministic", tmp_path / "llm")
+    assert comparison.warnings == ("the runs were made in different modes (deterministic and llm): the deltas mix "
+                                   "the modes' differences with any regression",)
+    code, _, err = _cli(str(tmp_path / "deterministic"), str(tmp_path / "llm"))
+    assert code == 0 and "warning: the runs were made in different modes" in err
+    assert (tmp_path / "llm" / "compare.html").is_file()  # the run-vs-run page, next to run B
+
+
+def test_runs_outside_the_runs_directory_are_listed(tmp_path: Path) -> None:
+    from assistant.evaluation.runs import remember_run
+
+    root, elsewhere = tmp_path / "runs", tmp_path / "elsewhere" / "mine"
+    dataset = load_dataset(write_dataset(tmp_path / "set.jsonl", [question("q1", facts=["policy"])]))
+    run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.")), root / "inside", mode="deterministic")
+    run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.")), elsewhere, mode="deterministic")
+    remember_run(root, elsewhere)
+    remember_run(root, elsewhere)  # once is enough
+    baseline = tmp_path / "baseline"
+    run_evaluation(dataset, FakeSystem(lambda q: answer("Check the policy.")), baseline, mode="deterministic")
+    assert sorted(r.name for r in list_runs(root, [baseline])) == ["baseline", "inside", "mine"]
+    assert (root / "elsewhere.txt").read_text(encoding="utf-8").count("\n") == 1

@@ -15,9 +15,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_repository_thresholds_load() -> None:
     thresholds = load_thresholds(REPO / "eval" / "thresholds.toml")
-    assert thresholds.minimum["retrieval.hit_at_1"] > 0
+    assert thresholds.minimum["retrieval.hit_at_3"] > 0
     assert thresholds.maximum["run.error_rate"] == 0.0
-    assert "key_facts.recall" in thresholds.gated
+    # an outage of the model or the judge is gated, and every reader-visible check is
+    for metric in ("llm.fallback_rate", "judge.coverage", "judge.errors", "reader.no_placeholders",
+                   "reader.no_dangling", "reader.one_language", "reader.no_leaks", "key_facts.recall"):
+        assert metric in thresholds.gated
+    assert thresholds.min_n_of("key_facts.recall") >= 30 and thresholds.min_n_of("diagnoses.match") == 10
+    redteam = load_thresholds(REPO / "eval" / "redteam-thresholds.toml")
+    assert redteam.gated == ("redteam.passed", "run.error_rate")
 
 
 def test_toml_and_json(tmp_path: Path) -> None:
@@ -37,6 +43,19 @@ def test_toml_and_json(tmp_path: Path) -> None:
         assert thresholds.tolerance_of("latency.total.p95_ms") == 0.05
         assert thresholds.gated == ("retrieval.mrr", "latency.total.p95_ms")
         assert Thresholds.from_json(thresholds.to_json()) == thresholds
+
+
+def test_min_n_per_metric_with_a_default(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[min]\n"retrieval.mrr" = 0.5\n"diagnoses.match" = 0.5\n[min_n]\ndefault = 30\n'
+                    '"diagnoses.match" = 10\n', encoding="utf-8")
+    thresholds = load_thresholds(path)
+    assert (thresholds.min_n_of("retrieval.mrr"), thresholds.min_n_of("diagnoses.match")) == (30, 10)
+    violations, _ = thresholds.check({"retrieval.mrr": 1.0, "diagnoses.match": 1.0},
+                                     {"retrieval.mrr": 29, "diagnoses.match": 10})
+    assert [str(v) for v in violations] == [
+        "retrieval.mrr is measured on 29 questions; its gate needs at least 30"]
+    assert Thresholds.from_json(thresholds.to_json()) == thresholds
 
 
 def test_check_reports_violations_and_skips_what_was_not_measured() -> None:
