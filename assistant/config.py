@@ -27,7 +27,8 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = 30.0
+    llm_timeout_s: float = 30.0  # connecting, and waiting for the first token or any next one
+    llm_total_timeout_s: float = 120.0  # one model call from request to last token
     api_token: str | None = None
     embedding_cache_path: Path | None = None
     shipped_vectors: Path = _REPO_ROOT / "vectors"  # the bundled knowledge base's vectors (`make vectors`)
@@ -56,6 +57,7 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             llm_model=env.get("KB_ASSISTANT_LLM_MODEL", "gpt-4o-mini"),
             llm_timeout_s=float(env.get("KB_ASSISTANT_LLM_TIMEOUT", "30")),
+            llm_total_timeout_s=float(env.get("KB_ASSISTANT_LLM_TOTAL_TIMEOUT", "120")),
             api_token=env.get("KB_ASSISTANT_API_TOKEN") or None,
             embedding_cache_path=Path(env["KB_ASSISTANT_EMBEDDING_CACHE"]) if env.get(
                 "KB_ASSISTANT_EMBEDDING_CACHE") else None,
