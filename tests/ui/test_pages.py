@@ -233,6 +233,7 @@ def test_the_evaluation_page_shows_a_run_and_compares_two(app, tmp_path, monkeyp
     write_run(tmp_path / "runs", "2026-01-01", 1.0, True)
     write_run(tmp_path / "runs", "2026-01-02", 0.5, False)
     monkeypatch.setattr(assistant.evaluation.session, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(assistant.evaluation.session, "BASELINE_DIR", tmp_path / "baseline")
     monkeypatch.setattr(assistant.evaluation.session, "default_thresholds", lambda: None)
     at = app.run()
     at.switch_page("views/evaluation.py").run()
@@ -240,7 +241,7 @@ def test_the_evaluation_page_shows_a_run_and_compares_two(app, tmp_path, monkeyp
     assert at.selectbox(key="eval_run").value == "2026-01-02"
     at.selectbox(key="eval_other").set_value("2026-01-01").run()
     assert not at.exception, at.exception
-    assert len(at.dataframe) == 2
+    assert len(at.dataframe) == 3  # failures per check, metrics, the comparison
     assert any("1 regressed" in e.label for e in at.expander)
 
 
