@@ -71,6 +71,7 @@ class Fix:
     source: str = FixSource.ENGINE
     policy_type: str = "identity"
     filled: tuple[tuple[str, str, bool], ...] = ()  # (slot kind, value, whether it is the slot's default)
+    scenarios: tuple[str, ...] = ()  # the article's scenarios it was checked on, with the customer's values
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,9 @@ def fill_fix(article: Article, facts: Facts, requests: Sequence[Request],
     ok, on = _checks(article, policy, samples, requests, catalog)
     if not ok or not isinstance(policy, dict):
         return None, ()
-    resolves = on if requests else ()
-    return Fix(policy, None, (), (), resolves, FixSource.ARTICLE, template.policy_type, tuple(filled)), ()
+    resolves, scenarios = (on, ()) if requests else ((), on)
+    return Fix(policy, None, (), (), resolves, FixSource.ARTICLE, template.policy_type, tuple(filled),
+               scenarios), ()
 
 
 def security_warnings(findings: Sequence[Finding]) -> tuple[Finding, ...]:

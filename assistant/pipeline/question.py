@@ -224,7 +224,7 @@ def _pasted_policies(text: str, catalog: Catalog) -> tuple[CheckedPolicy, ...]:
 def read_question(text: str, history: Sequence[Turn], catalog: Catalog) -> Question:
     """Read a question; errors and policies missing from a follow-up come from earlier user turns."""
     prose = _prose(text)
-    without_errors = re.sub(r"User:\s*\S{1,1024}\s*is not authorized to perform:[^\n]*", " ", prose)
+    without_errors = re.sub(r"User:\s*(?:(?!User:)\S){1,1024}\s*is not authorized to perform:[^\n]*", " ", prose)
     lang = detect_language(without_errors) if without_errors.strip() else detect_language(prose)
     denials = parse_denials(text)
     policies = _pasted_policies(text, catalog)

@@ -136,6 +136,8 @@ _T: dict[str, dict[str, str]] = {
                                "認しました。",
         "fix_article_valid": "記事の修正ポリシーをお客様の値で埋め、ポリシーチェッカーで誤りや過剰な許可がないことを"
                              "確認しました。",
+        "fix_article_scenarios": "記事の修正ポリシーをお客様の値で埋め、ポリシーチェッカーで、この修正が対象とする"
+                                 "リクエストが許可され、誤りや過剰な許可がないことを確認しました。",
         "defaulted": "{k} はご質問に値がなかったため {v} としています。",
         "changes": "変更点:",
         "exempt": "ステートメント {s} (Deny) の NotAction に {a} を追加 ({l} レベルの操作)",
@@ -225,6 +227,9 @@ _T: dict[str, dict[str, str]] = {
                                "hat it allows {on}.",
         "fix_article_valid": "This is the article's fix with your values filled in; the policy checker found no erro"
                              "r and nothing over-permissive in it.",
+        "fix_article_scenarios": "This is the article's fix with your values filled in; the policy checker confirmed "
+                                 "that it allows the requests it is meant for and found no error and nothing "
+                                 "over-permissive in it.",
         "defaulted": "Your question gave no value for {k}, so it is {v}.",
         "changes": "What changed:",
         "exempt": "statement {s} (Deny): {a} added to NotAction ({l}-level action)",
@@ -345,7 +350,7 @@ def _fix_blocks(fix: Fix, lang: str) -> list[_Block]:
     else:
         blocks.append(_Heading(t["fix_article"]))
         intro = (t["fix_article_checked"].format(on=t["list_sep"].join(_request(r, lang) for r in fix.resolves))
-                 if fix.resolves else t["fix_article_valid"])
+                 if fix.resolves else t["fix_article_scenarios"] if fix.scenarios else t["fix_article_valid"])
         notes = [t["defaulted"].format(k=_SLOT_KIND[lang].get(kind, kind), v=_c(value))
                  for kind, value, defaulted in fix.filled if defaulted]
         blocks.append(_Para(" ".join([intro, *notes]) if lang == "en" else intro + "".join(notes)))
