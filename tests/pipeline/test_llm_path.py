@@ -72,7 +72,8 @@ def test_the_brief_carries_what_a_support_engineer_has(assistant, mfa_question, 
     article = next(a for a in articles if a.id == "mfa-device-registration-denied" and a.lang == "ja")
     # the whole article with its FAQ, the customer's facts, the checker's findings and the verified fix
     assert article.sections[1].text.split("\n")[0] in system and article.faq[0].q in system
-    assert '"users": ["IAM-MFA"]' in system and '"verified_fix"' in system and "AllowCreateVirtualMFADevice" in system
+    assert '"users": ["IAM-MFA"]' in system and '"verified_fix"' in system
+    assert "arn:aws:iam::123456789012:mfa/*" in system.split('"verified_fix"', 1)[1]
     assert "general AWS knowledge" in system and "Never tell the customer to read or see an article" in system
     assert "Japanese" in system and "BASELINE ANSWER" in system
 
