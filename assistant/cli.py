@@ -576,7 +576,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.as_json:
         _emit(answer.to_json())
     else:
-        _echo(answer.answer)
+        _echo(answer.plain or answer.answer)  # the deterministic answer as plain text; a model's as written
         for notice in answer.notices:
             _echo(f"note: {notice}", err=True)
     return 0
