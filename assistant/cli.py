@@ -60,13 +60,35 @@ def _echo(text: str, err: bool = False) -> None:
 
 
 def _emit(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    """One JSON document as UTF-8 bytes, whatever the locale; text that is no valid Unicode goes escaped."""
+    text = json.dumps(document, ensure_ascii=False) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (input read with surrogateescape) cannot be UTF-8
+        text = json.dumps(document) + "\n"
+        data = text.encode("ascii")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (redirected in process)
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _stdin() -> str:
+    """Standard input as UTF-8 text; bytes that are not UTF-8 are a usage error (exit 2), as for files."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _fail(f"cannot read stdin: it is not UTF-8 (byte {exc.start})")
 
 
 def _read_text(source: str) -> str:
     """The text of FILE, or stdin for ``-``; unreadable input is a usage error."""
     if source == "-":
-        return sys.stdin.read()
+        return _stdin()
     try:
         return Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -279,7 +301,7 @@ def _cmd_explain_error(args: argparse.Namespace) -> int:
     from assistant.pipeline.diagnosis import diagnose
     from assistant.wire import explain_error_document
 
-    message_text = sys.stdin.read() if args.text == "-" else args.text
+    message_text = _stdin() if args.text == "-" else args.text
     documents = [_policy_file(f, "--policy") for f in args.policy]
     catalog = _catalog()
     report = diagnose(message_text, documents, [policy_of(d, "--policy") for d in documents], catalog,
@@ -571,7 +593,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from assistant.pipeline.answer import Assistant
 
-    text = sys.stdin.read() if args.question == "-" else args.question
+    text = _stdin() if args.question == "-" else args.question
     answer = Assistant.from_settings(_settings()).ask(text, mode=args.mode)
     if args.as_json:
         _emit(answer.to_json())
@@ -736,4 +758,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a strict ASCII locale must not turn Japanese text into a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     sys.exit(run())
