@@ -161,10 +161,11 @@ def _needs_judge(record: Mapping[str, Any]) -> bool:
 
 def run_pins(system: System | None, judge: Judge | None, repo: Path, llm_model: str | None = None,
              ) -> dict[str, Any]:
-    """What a resumed run must share with the stored one: the commit, the model and the judge."""
+    """What a resumed run must share with the stored one: the code and knowledge base (pinned by their git
+    trees, so an unrelated commit does not block a resume), the model and the judge."""
     uses_llm = bool(getattr(system, "uses_llm", False)) if system is not None else llm_model is not None
     revision = git_revision(repo) or {}
-    return {"commit": revision.get("commit"), "llm_model": llm_model if uses_llm else None,
+    return {"code": revision.get("code"), "llm_model": llm_model if uses_llm else None,
             "judge_model": judge.config.model if judge else None,
             "judge_prompt": PROMPT_VERSION if judge else None}
 

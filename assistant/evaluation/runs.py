@@ -30,20 +30,24 @@ CONFIG, RESULTS, SUMMARY = "config.json", "results.jsonl", "summary.json"
 ELSEWHERE = "elsewhere.txt"
 # A resumed run must answer the same questions the same way, with the same code, model and judge.
 _SAME_RUN_KEYS = ("dataset_sha256", "mode", "pins")
-_PIN_NAMES = {"commit": "git commit", "llm_model": "model", "judge_model": "judge model",
-              "judge_prompt": "judge prompt"}
+_PIN_NAMES = {"code": "version of assistant/ and kb/ (git trees)", "llm_model": "model",
+              "judge_model": "judge model", "judge_prompt": "judge prompt"}
 
 
 def git_revision(repo: Path) -> dict[str, Any] | None:
-    """The commit checked out in ``repo`` and whether the tree has changes (None outside git)."""
+    """The commit checked out in ``repo``, the versions of the code and the knowledge base in it (their git
+    tree ids: a commit that touches neither leaves them as they were) and whether the tree has changes
+    (None outside git)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
+        trees = subprocess.run(["git", "rev-parse", "HEAD:assistant", "HEAD:kb"], cwd=repo, capture_output=True,
+                               text=True, timeout=10, check=False).stdout.split()
         status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
                                 capture_output=True, text=True, timeout=30, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit, "dirty": bool(status.strip())}
+    return {"commit": commit, "code": "+".join(t[:12] for t in trees) or None, "dirty": bool(status.strip())}
 
 
 def _read_json(path: Path) -> Any:

