@@ -30,6 +30,7 @@ class Settings:
     llm_timeout_s: float = 30.0  # connecting, and waiting for the first token or any next one
     llm_total_timeout_s: float = 120.0  # one model call from request to last token
     api_token: str | None = None
+    api_deadline_s: float = 90.0  # one API request, from its body to its last byte
     embedding_cache_path: Path | None = None
     shipped_vectors: Path = _REPO_ROOT / "vectors"  # the bundled knowledge base's vectors (`make vectors`)
 
@@ -59,6 +60,7 @@ class Settings:
             llm_timeout_s=float(env.get("KB_ASSISTANT_LLM_TIMEOUT", "30")),
             llm_total_timeout_s=float(env.get("KB_ASSISTANT_LLM_TOTAL_TIMEOUT", "120")),
             api_token=env.get("KB_ASSISTANT_API_TOKEN") or None,
+            api_deadline_s=float(env.get("KB_ASSISTANT_API_DEADLINE", "90")),
             embedding_cache_path=Path(env["KB_ASSISTANT_EMBEDDING_CACHE"]) if env.get(
                 "KB_ASSISTANT_EMBEDDING_CACHE") else None,
         )

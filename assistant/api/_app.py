@@ -8,20 +8,24 @@ workers can serve one address. Errors become responses in ``_errors`` only.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from itertools import chain
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import Body, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.api._errors import ApiError, error_body, install_error_handlers, status_of
+from assistant.api._errors import ApiError, WireJSONResponse, error_body, install_error_handlers, status_of, wire_json
 from assistant.api._logging import LOGGER
 from assistant.api._middleware import BearerAuth, BodyLimit, RequestLog
 from assistant.api._openai import ChatRequest, chat_completion, chat_stream, conversation, models_document
@@ -179,13 +183,23 @@ RuntimeDep = Annotated[_Runtime, Depends(_runtime)]
 # --- streaming -------------------------------------------------------------------------------------
 
 def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    return f"event: {name}\ndata: {wire_json(data)}\n\n"
 
 
-def _guarded(events: Iterator[str], error_frame: Callable[[dict[str, Any]], str], request_id: str) -> Iterator[str]:
-    """The events, ending in an error frame instead of a broken connection when the pipeline fails."""
+def _guarded(events: Iterator[str], error_frame: Callable[[dict[str, Any]], str], request_id: str,
+             deadline: float) -> Iterator[str]:
+    """The events, ending in an error frame instead of a broken connection when the pipeline fails or is late.
+
+    ``deadline`` is a ``time.monotonic()`` value; the model's own deadline bounds the wait for one event.
+    """
     try:
-        yield from events
+        for event in events:
+            if time.monotonic() > deadline:
+                yield error_frame(error_body(504, "the answer did not finish within the request deadline",
+                                             hint="ask again; the server's limit is KB_ASSISTANT_API_DEADLINE",
+                                             request_id=request_id))
+                return
+            yield event
     except AssistantError as exc:
         status, kind = status_of(exc)
         yield error_frame(error_body(status, exc.message, hint=exc.hint, kind=kind, request_id=request_id))
@@ -226,8 +240,9 @@ def ask(body: AskRequest, request: Request, runtime: RuntimeDep) -> Any:
     history = [Turn(t.role, t.content) for t in body.history]
     if "text/event-stream" in request.headers.get("accept", ""):
         items = _started(assistant.stream(body.question, history, body.mode))
-        return _sse(_guarded(_ask_events(items), lambda e: _event("error", e), request.state.request_id))
-    return JSONResponse(assistant.ask(body.question, history, body.mode).to_json())
+        return _sse(_guarded(_ask_events(items), lambda e: _event("error", e), request.state.request_id,
+                             request.state.deadline))
+    return WireJSONResponse(assistant.ask(body.question, history, body.mode).to_json())
 
 
 def check(body: CheckRequest, runtime: RuntimeDep) -> Any:
@@ -236,7 +251,7 @@ def check(body: CheckRequest, runtime: RuntimeDep) -> Any:
     from assistant.wire import check_document
 
     text = body.policy if isinstance(body.policy, str) else json.dumps(body.policy, indent=2, ensure_ascii=False)
-    return JSONResponse(check_document(check_text(text, body.type, runtime.catalog, body.quota), body.type))
+    return WireJSONResponse(check_document(check_text(text, body.type, runtime.catalog, body.quota), body.type))
 
 
 def simulate(body: Annotated[dict[str, Any], Body()]) -> Any:
@@ -247,11 +262,11 @@ def simulate(body: Annotated[dict[str, Any], Body()]) -> Any:
         cases = body["cases"]
         if not isinstance(cases, list):
             raise UsageError("'cases' must be a list of case objects")
-        return JSONResponse([case_line(case, f"cases[{i}]: ") for i, case in enumerate(cases)])
+        return WireJSONResponse([case_line(case, f"cases[{i}]: ") for i, case in enumerate(cases)])
     line = case_line(body)
     if "error" in line:
         raise UsageError(line["error"], hint="the case format is in docs/interfaces.md ('simulate --cases')")
-    return JSONResponse(line)
+    return WireJSONResponse(line)
 
 
 def _policy(item: str | dict[str, Any], where: str) -> tuple[Any, Any]:
@@ -283,7 +298,7 @@ def explain_error(body: ExplainRequest, runtime: RuntimeDep) -> Any:
     read = [_policy(item, f"policies[{i}]") for i, item in enumerate(body.policies)]
     documents = [value for value, _ in read]
     report = diagnose(body.text, documents, [policy for _, policy in read], runtime.catalog)
-    return JSONResponse(explain_error_document(report, documents, runtime.catalog))
+    return WireJSONResponse(explain_error_document(report, documents, runtime.catalog))
 
 
 def chat_completions(body: ChatRequest, request: Request, runtime: RuntimeDep) -> Any:
@@ -293,14 +308,14 @@ def chat_completions(body: ChatRequest, request: Request, runtime: RuntimeDep) -
     if body.stream:
         items = _started(assistant.stream(question, history, mode))
         return _sse(_guarded(chat_stream(items, body.model),
-                             lambda e: f"data: {json.dumps(e, ensure_ascii=False)}\n\ndata: [DONE]\n\n",
-                             request.state.request_id))
-    return JSONResponse(chat_completion(assistant.ask(question, history, mode), body.model))
+                             lambda e: f"data: {wire_json(e)}\n\ndata: [DONE]\n\n",
+                             request.state.request_id, request.state.deadline))
+    return WireJSONResponse(chat_completion(assistant.ask(question, history, mode), body.model))
 
 
 def models() -> Any:
     """OpenAI-compatible model list (the names select the answer mode)."""
-    return JSONResponse(models_document())
+    return WireJSONResponse(models_document())
 
 
 def article(article_id: str, runtime: RuntimeDep, lang: str = "ja") -> Any:
@@ -315,16 +330,42 @@ def article(article_id: str, runtime: RuntimeDep, lang: str = "ja") -> Any:
                        hint="article ids are the 'citations' of /v1/ask answers (kb/<lang>/<id>.md)")
     parsed = parse_article(path.read_text(encoding="utf-8"), path)
     front_matter = json.loads(json.dumps(dict(parsed.meta), ensure_ascii=False, default=str))
-    return JSONResponse({"id": parsed.id, "lang": parsed.lang, "front_matter": front_matter, "body": parsed.body})
+    return WireJSONResponse({"id": parsed.id, "lang": parsed.lang, "front_matter": front_matter, "body": parsed.body})
 
 
-def healthz(runtime: RuntimeDep) -> Any:
-    """Index and LLM status; 200 when the index is usable, 503 otherwise (starting, broken)."""
+async def healthz(runtime: RuntimeDep) -> Any:
+    """Index and LLM status; 200 when the index is usable, 503 otherwise (starting, broken).
+
+    On the event loop, not in the worker threads: it answers while every worker is busy.
+    """
     status, body = runtime.health()
-    return JSONResponse(body, status_code=status)
+    return WireJSONResponse(body, status_code=status)
 
 
 # --- the app -----------------------------------------------------------------------------------------
+
+def _bounded(route: Callable[..., Any], seconds: float) -> Callable[..., Awaitable[Any]]:
+    """``route`` on a worker thread under a deadline: past it the client gets 504 and the event loop moves on.
+
+    A thread cannot be stopped; the work behind it is bounded instead (linear-time engine, capped
+    inputs, a deadline per model call), so an abandoned thread ends soon after.
+    """
+
+    @functools.wraps(route)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        request = next((a for a in [*args, *kwargs.values()] if isinstance(a, Request)), None)
+        if request is not None:
+            request.state.deadline = time.monotonic() + seconds
+        try:
+            with anyio.fail_after(seconds):
+                return await anyio.to_thread.run_sync(functools.partial(route, *args, **kwargs),
+                                                      abandon_on_cancel=True)
+        except TimeoutError:
+            raise ApiError(504, f"the request did not finish within {seconds:g} s",
+                           hint="send a shorter input, or raise KB_ASSISTANT_API_DEADLINE") from None
+
+    return run
+
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The HTTP API over ``assistant`` (built from ``settings`` at startup when not given)."""
@@ -340,11 +381,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                   description="Support assistant for AWS access problems (see docs/interfaces.md, 'HTTP API').")
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.add_api_route("/v1/ask", ask, methods=["POST"])
-    app.add_api_route("/v1/check", check, methods=["POST"])
-    app.add_api_route("/v1/simulate", simulate, methods=["POST"])
-    app.add_api_route("/v1/explain-error", explain_error, methods=["POST"])
-    app.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"])
+    deadline = settings.api_deadline_s
+    app.add_api_route("/v1/ask", _bounded(ask, deadline), methods=["POST"])
+    app.add_api_route("/v1/check", _bounded(check, deadline), methods=["POST"])
+    app.add_api_route("/v1/simulate", _bounded(simulate, deadline), methods=["POST"])
+    app.add_api_route("/v1/explain-error", _bounded(explain_error, deadline), methods=["POST"])
+    app.add_api_route("/v1/chat/completions", _bounded(chat_completions, deadline), methods=["POST"])
     app.add_api_route("/v1/models", models, methods=["GET"])
     app.add_api_route("/v1/articles/{article_id}", article, methods=["GET"])
     app.add_api_route("/healthz", healthz, methods=["GET"])

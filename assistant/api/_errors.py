@@ -7,6 +7,7 @@ own refusals (401, 404, 413, 503 while starting) all leave as ``{"error": {"mess
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,7 +27,8 @@ from assistant.errors import (
     UsageError,
 )
 
-__all__ = ["ApiError", "error_body", "error_response", "install_error_handlers", "status_of", "validation_message"]
+__all__ = ["ApiError", "WireJSONResponse", "error_body", "error_response", "install_error_handlers", "status_of",
+           "validation_message", "wire_json"]
 
 # Most specific first: the first class the error is an instance of decides.
 _STATUS: tuple[tuple[type[AssistantError], int, str], ...] = (
@@ -42,6 +44,25 @@ _STATUS: tuple[tuple[type[AssistantError], int, str], ...] = (
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
           404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
           415: "invalid_request_error", 422: "invalid_request_error", 503: "service_unavailable"}
+
+
+def wire_json(data: Any) -> str:
+    """JSON text that can always be sent as UTF-8: a lone surrogate read from a policy's ``\\ud800`` escape
+    (which UTF-8 cannot encode) is written as that escape again."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data)
+    return text
+
+
+class WireJSONResponse(JSONResponse):
+    """A JSON response that cannot fail to render (see ``wire_json``)."""
+
+    def render(self, content: Any) -> bytes:
+        """The body as UTF-8 bytes."""
+        return wire_json(content).encode("utf-8")
 
 
 class ApiError(Exception):
@@ -72,8 +93,8 @@ def error_body(status: int, message: str, *, hint: str | None = None, kind: str 
 def error_response(status: int, message: str, *, hint: str | None = None, kind: str | None = None,
                    request_id: str | None = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """An error as a JSON response."""
-    return JSONResponse(error_body(status, message, hint=hint, kind=kind, request_id=request_id), status_code=status,
-                        headers=dict(headers or {}))
+    return WireJSONResponse(error_body(status, message, hint=hint, kind=kind, request_id=request_id),
+                            status_code=status, headers=dict(headers or {}))
 
 
 def _location(loc: Sequence[Any]) -> str:

@@ -2,13 +2,18 @@
 
 Plain ASGI (not ``BaseHTTPMiddleware``) so that streamed responses pass through untouched. The
 size limit reads the body before any parsing and refuses it with 413 past the limit; the auth
-check runs before the body is read at all.
+check runs before the body is read at all. A JSON body must be strict JSON of valid Unicode:
+``NaN``/``Infinity``, numbers no float holds (``1e400``), lone surrogate escapes (``"\\ud800"``)
+and bytes that are not UTF-8 are refused with 422 here, before they can reach a response or a
+model (Python's ``json`` accepts all of them).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -23,6 +28,49 @@ from assistant.api._logging import LOGGER
 __all__ = ["BearerAuth", "BodyLimit", "RequestLog"]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _NotStrict(ValueError):
+    pass
+
+
+def _constant(name: str) -> float:
+    raise _NotStrict(f"{name} is not JSON")
+
+
+def _finite(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotStrict(f"the number {token[:40]} is out of range; write it as a string")
+    return value
+
+
+def _json_problem(body: bytes) -> str | None:
+    """Why a request body is not strict JSON of valid Unicode, or None (unparseable bodies are left to FastAPI)."""
+    if not body.strip():
+        return None
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_constant, parse_float=_finite)
+    except UnicodeDecodeError as exc:
+        return f"the request body is not UTF-8 (byte {exc.start})"
+    except _NotStrict as exc:
+        return f"the request body is not strict JSON: {exc}"
+    except RecursionError:
+        return "the request body is nested too deeply"
+    except ValueError:
+        return None  # not JSON at all (or an integer beyond Python's limit): FastAPI's own message says where
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "the request body has a lone UTF-16 surrogate escape (such as \\ud800); send valid Unicode"
+        elif isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
+    return None
 
 
 def _request_id(scope: Scope) -> str | None:
@@ -133,6 +181,12 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        problem = _json_problem(body) if "json" in Headers(scope=scope).get("content-type", "json") else None
+        if problem is not None:
+            response = error_response(422, problem, hint="send strict JSON (RFC 8259) encoded as UTF-8",
+                                      request_id=_request_id(scope))
+            await response(scope, receive, send)
+            return
         delivered = False
 
         async def replay() -> Message:

@@ -7,7 +7,6 @@ question and the messages before it are the history; the model name picks the an
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.api._errors import wire_json
 from assistant.errors import UsageError
 from assistant.pipeline.answer import Answer, Turn
 
@@ -81,7 +81,7 @@ def chat_stream(items: Iterator[str | Answer], model: str) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {**envelope, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
                 **extra}
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+        return f"data: {wire_json(body)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
     streamed = ""
