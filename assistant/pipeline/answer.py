@@ -45,10 +45,14 @@ _REPAIR_ROUNDS = 2
 _REPLACED_JA = "モデルの提案したポリシーは検証に通らなかったため、チェッカーで検証済みの修正案を示します:"
 _REPLACED_EN = "The model's policy failed verification; here is the fix verified by the checker instead:"
 _MAX_QUESTION = 100_000
-_ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|ロール|認証|条件|タグ|accessdenied|unauthorized|"
-                     r"permission|denied|not authorized|policy|\brole\b|credential|assume|forbidden|\b403\b|trust|"
-                     r"principal|condition|arn:|\bsid\b|\baction\b|\bresource\b|forallvalues|foranyvalue|notaction|"
-                     r"access key|アクセスキー|sign.?in|サインイン|password|パスワード", re.IGNORECASE)
+# Anything that marks an AWS access question; a question with none of these is not one, whatever retrieval says
+_ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|ロール|認証|認可|条件|タグ|バケット|ルート|アカウント|"
+                     r"エンドポイント|\baws\b|aws:|accessdenied|unauthori|authoriz|permission|denied|policy|\brole\b|"
+                     r"credential|assume|forbidden|\b403\b|trust|principal|condition|arn:|\bsid\b|\baction\b|"
+                     r"\bresource\b|forallvalues|foranyvalue|notaction|access|sign.?in|サインイン|password|パスワード|"
+                     r"bucket|\btags?\b|secret|\broot\b|account|endpoint|limitexceeded|quota|kubectl|\bacl\b|\bcdk\b|"
+                     r"presign|署名付き|token|トークン",
+                     re.IGNORECASE)
 _FOREIGN = re.compile(r"\bgcp\b|google cloud|bigquery|azure|entra|active directory|\bazure ad\b|oracle cloud",
                       re.IGNORECASE)
 _FIX_INTENTS = frozenset({Intent.FIX, Intent.HOW_TO, Intent.REVIEW})  # the customer wants a policy

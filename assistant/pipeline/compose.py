@@ -25,12 +25,13 @@ from assistant.engine.propose import Edit
 from assistant.pipeline.question import Facts, Intent
 
 __all__ = ["CandidateCheck", "Fix", "FixSource", "article_policies", "example_names", "fill_fix", "policy_diff",
-           "rank_faq", "section_paragraphs", "security_warnings"]
+           "rank_faq", "section_kinds", "section_paragraphs",
+           "security_warnings"]
 
 _CAUSE = ("原因", "Why")
 _STEPS = ("どう対応すればいいの?", "Resolution")
 _CAUSE_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.REVIEW})
-_MAX_PARAGRAPHS = 6
+_MAX_PARAGRAPHS = 8
 _PRINCIPAL_NAME = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::[\d*]*:(?:user|role|assumed-role|group)/(?:[\w+=,.@-]+/)*"
                              r"([\w+=,.@-]+)")
 _BUCKET_NAME = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]+[a-z0-9])")
@@ -172,16 +173,20 @@ def _units(text: str) -> list[str]:
     return [u for u in units if u]
 
 
-def section_paragraphs(article: Article, intent: Intent, hidden: frozenset[str],
-                       other_fix: bool = False) -> tuple[str, tuple[str, ...]]:
-    """The section for the intent ("cause" or "steps") as whole paragraphs: no policy JSON (policies reach
-    the customer only through the checker), nothing after the first sub-section, no paragraph that names
-    the article's example, none that only introduces a block left out; with ``other_fix`` (the engine's
-    fix for the customer's own policy is shown) none that recommends the article's policy instead."""
-    kind = "cause" if intent in _CAUSE_INTENTS else "steps"
+def section_kinds(intent: Intent) -> tuple[str, str]:
+    """The article sections in the order this intent reads them: why-like questions the cause first."""
+    return ("cause", "steps") if intent in _CAUSE_INTENTS else ("steps", "cause")
+
+
+def section_paragraphs(article: Article, kind: str, hidden: frozenset[str],
+                       other_fix: bool = False) -> tuple[str, ...]:
+    """One section ("cause" or "steps") as whole paragraphs: no policy JSON (policies reach the customer
+    only through the checker), nothing after the first sub-section, no paragraph that names the article's
+    example, none that only introduces a block left out; with ``other_fix`` (the engine's fix for the
+    customer's own policy is shown) none that recommends the article's policy instead."""
     section = article.section(*(_CAUSE if kind == "cause" else _STEPS))
     if section is None:
-        return kind, ()
+        return ()
     units = _units(section.text)
     chosen: list[str] = []
     for position, unit in enumerate(units):
@@ -200,7 +205,7 @@ def section_paragraphs(article: Article, intent: Intent, hidden: frozenset[str],
     # a lone lead-in whose block or list was left out says nothing
     while chosen and chosen[-1].rstrip().endswith((":", "：")):
         chosen.pop()
-    return kind, tuple(chosen[:_MAX_PARAGRAPHS])
+    return tuple(chosen[:_MAX_PARAGRAPHS])
 
 
 # --- the canonical fix, filled -------------------------------------------------------------------

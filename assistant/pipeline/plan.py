@@ -16,14 +16,23 @@ from assistant.adapters.articles import Article, FaqEntry, Slot
 from assistant.engine.evaluator import StatementTrace
 from assistant.engine.model import Condition, Decision, Finding
 from assistant.engine.propose import Obstacle
-from assistant.pipeline.compose import CandidateCheck, Fix, FixSource, example_names, rank_faq, section_paragraphs
+from assistant.pipeline.compose import (
+    CandidateCheck,
+    Fix,
+    FixSource,
+    example_names,
+    rank_faq,
+    section_kinds,
+    section_paragraphs,
+)
 from assistant.pipeline.diagnosis import Diagnosis
 from assistant.pipeline.question import Demand, Intent, Question
 
 __all__ = ["AnswerPlan", "Citation", "DiagnosisPoint", "Material", "NearMiss", "Scope", "build_plan"]
 
 _FAQ_MATCH = 0.5  # share of an FAQ question's terms the customer's question must contain to be "that question"
-_MORE_FAQ = 0.34
+_MORE_FAQ = 0.2
+_MAX_MORE_FAQ = 3
 _DIRECT_FAQ_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.HOW_TO,
                                  Intent.REVIEW})
 
@@ -107,8 +116,7 @@ class AnswerPlan:
     reviewed: tuple[Finding, ...] | None
     ask_policy: bool
     ask_slots: tuple[Slot, ...]
-    section_kind: str  # "cause" | "steps"
-    section: tuple[str, ...]
+    sections: tuple[tuple[str, tuple[str, ...]], ...]  # ("cause" | "steps", paragraphs), the intent's first
     more_faq: tuple[FaqEntry, ...]
     citations: tuple[Citation, ...]
 
@@ -165,8 +173,7 @@ def build_plan(material: Material) -> AnswerPlan:
     covered = material.scope is Scope.COVERED and bool(material.articles)
     article = material.articles[0] if covered else None
     direct, used = _direct(question, article, bool(diagnoses)) if article else ("", None)
-    kind = "steps"
-    section: tuple[str, ...] = ()
+    sections: list[tuple[str, tuple[str, ...]]] = []
     more: tuple[FaqEntry, ...] = ()
     if article is not None:
         # the customer's own words and the fix shown may name things; the article's example may not
@@ -176,9 +183,15 @@ def build_plan(material: Material) -> AnswerPlan:
         if intent is Intent.FIX and material.fix is None and not diagnoses:
             intent = Intent.HOW_TO
         engine_fix = material.fix is not None and material.fix.source == FixSource.ENGINE
-        kind, section = section_paragraphs(article, intent, hidden, other_fix=engine_fix)
-        more = tuple(entry for score, entry in rank_faq(article, question.search_text or question.text)[:3]
-                     if score >= _MORE_FAQ and entry is not used and entry.a not in direct)[:2]
+        evaluated = any(p.evaluated for p in diagnoses)
+        for kind in section_kinds(intent):
+            if kind == "cause" and evaluated:
+                continue  # the engine's diagnosis is this customer's cause
+            paragraphs = section_paragraphs(article, kind, hidden, other_fix=engine_fix)
+            if paragraphs:
+                sections.append((kind, paragraphs))
+        more = tuple(entry for score, entry in rank_faq(article, question.search_text or question.text)
+                     if score >= _MORE_FAQ and entry is not used and entry.a not in direct)[:_MAX_MORE_FAQ]
     citations = tuple(Citation(a.id, a.lang, a.title, a.references) for a in material.articles) if covered else ()
     instruction = material.scope is Scope.INSTRUCTION
     return AnswerPlan(
@@ -196,8 +209,7 @@ def build_plan(material: Material) -> AnswerPlan:
         reviewed=material.reviewed,
         ask_policy=bool(diagnoses) and not material.policies_pasted,
         ask_slots=material.missing_slots,
-        section_kind=kind,
-        section=section,
+        sections=tuple(sections),
         more_faq=more,
         citations=citations,
     )

@@ -425,9 +425,9 @@ def _blocks(plan: AnswerPlan) -> list[_Block]:
     if plan.direct:
         blocks.append(_Para(plan.direct))
     blocks += _case(plan)
-    if plan.section:
-        blocks.append(_Heading(t[plan.section_kind]))
-        for paragraph in plan.section:
+    for kind, paragraphs in plan.sections:
+        blocks.append(_Heading(t[kind]))
+        for paragraph in paragraphs:
             fence = re.match(r"^\s*(```|~~~)\s*(\w*)\n(.*)\n\s*\1\s*$", paragraph, re.DOTALL)
             blocks.append(_Code(fence.group(2), fence.group(3)) if fence else _Para(paragraph))
     if plan.more_faq:

@@ -99,7 +99,16 @@ ARTICLE_JA = ARTICLE_EN.replace("lang: en", "lang: ja").replace("## Problem", "#
     "answer: >-\n  s3:GetObject acts on objects, so its Resource must be the object ARN with /* after the bucket "
     "name.\n  Allow the action on arn:aws:s3:::bucket/* and the download works.",
     "answer: >-\n  s3:GetObject はオブジェクトに対する操作なので、Resource にはバケット名の後ろに /* を付けた\n"
-    "  オブジェクトの ARN が必要です。")
+    "  オブジェクトの ARN が必要です。").replace(ARTICLE_EN[ARTICLE_EN.index("faq:"):ARTICLE_EN.index("fix:")], """faq:
+  - q: バケットを指定しているのに GetObject が拒否されるのはなぜですか?
+    a: バケットの ARN に一致するのはバケットに対する操作だけで、オブジェクトには bucket/* が必要です。
+  - q: Resource のオブジェクトキーは大文字と小文字を区別しますか?
+    a: はい。キーは大文字と小文字を区別するので、Reports/* は reports/a.csv に一致しません。
+  - q: ファイルのダウンロードに s3:ListBucket は必要ですか?
+    a: いいえ。キーの一覧を取得するときと、存在しないキーで 403 ではなく 404 を返すときに必要です。
+  - q: バケットの ARN とオブジェクトの ARN の違いは何ですか?
+    a: バケットの ARN にはスラッシュがなく、オブジェクトの ARN はバケットの ARN にスラッシュとキーが続きます。
+""")
 
 
 @pytest.fixture(scope="module")
@@ -144,20 +153,20 @@ SECTIONS = [
 def test_the_direct_answer_and_the_section_follow_the_question(article_en, catalog, text, kind, direct):
     plan = _plan(text, article_en, catalog)
     assert plan.direct.startswith(direct)
-    assert plan.section_kind == kind
-    assert plan.section, "a section is chosen"
+    assert plan.sections[0][0] == kind and plan.sections[0][1], "the intent's section comes first"
 
 
 def test_the_articles_example_never_reaches_the_answer(article_en, catalog):
     plan = _plan("Why is GetObject denied when the policy names my bucket?", article_en, catalog)
     text = render_markdown(plan)
     assert "alice-example" not in text and "amzn-s3-demo-bucket" not in text
-    assert plan.section == ("S3 actions act on different resource types: `s3:GetObject` needs the object ARN.",)
+    assert plan.sections[0] == ("cause", (
+        "S3 actions act on different resource types: `s3:GetObject` needs the object ARN.",))
 
 
 def test_the_steps_are_whole_paragraphs_without_policy_json_lead_ins_or_sub_sections(article_en, catalog):
     plan = _plan("How do I let a user download files from my bucket?", article_en, catalog)
-    assert plan.section == ("Allow the action on the objects, with `/*` after the bucket name.",
+    assert dict(plan.sections)["steps"] == ("Allow the action on the objects, with `/*` after the bucket name.",
                             "1. Save the policy.", "2. Try the download again; a new session is not needed.")
 
 
