@@ -67,6 +67,8 @@ _SLOT_KIND = {
            "bucket": "the S3 bucket name", "region": "the Region", "arn": "the resource ARN",
            "action": "the action name", "name": "the name", "string": "the value"},
 }
+_LEVEL = {"ja": {"list": "一覧 (List)", "read": "読み取り (Read)", "write": "書き込み (Write)",
+                "permissions management": "権限の管理 (Permissions management)", "tagging": "タグ付け (Tagging)"}}
 _MFA = {
     "ja": {("true",): "MFA でサインインしたセッションのみ", ("absent", "false"): "MFA なしのセッションのみ",
            ("false",): "MFA なしのセッションのみ"},
@@ -297,10 +299,15 @@ def _diagnosis(point: DiagnosisPoint, lang: str) -> str:
     return ("" if lang == "ja" else " ").join(parts)
 
 
+def _level(level: str, lang: str) -> str:
+    """An access level of the service authorization reference, in the answer's language."""
+    return _LEVEL.get(lang, {}).get(level.lower(), level) if level else "?"
+
+
 def _edit(edit: Edit, lang: str) -> str:
     t = _T[lang]
     return t[edit.kind.value].format(s=_c(edit.statement), a=_c(edit.action), r=_c(edit.resource or "*"),
-                                     l=edit.level)
+                                     l=_level(edit.level, lang))
 
 
 def _grant(grant: Grant, lang: str) -> str:
@@ -315,7 +322,7 @@ def _obstacle(obstacle: Obstacle, lang: str) -> str:
     if obstacle.kind is ObstacleKind.OTHER_POLICY:
         kinds = t["list_sep"].join(_KIND[lang].get(k, k) for k in obstacle.blocked_by)
         return t["other_policy"].format(a=_c(obstacle.action), k=kinds)
-    return t["deny_kept"].format(a=_c(obstacle.action), s=_c(obstacle.statement), l=obstacle.level or "?")
+    return t["deny_kept"].format(a=_c(obstacle.action), s=_c(obstacle.statement), l=_level(obstacle.level, lang))
 
 
 def _request(label: str, lang: str) -> str:
