@@ -19,6 +19,7 @@ from typing import Any
 from assistant.engine.checks import finding
 from assistant.engine.jsontext import MAX_DEPTH, JsonSyntaxError, ParsedJson, line_column, parse_json
 from assistant.engine.model import Finding
+from assistant.engine.validator import MAX_POLICY_SIZE
 
 __all__ = ["MAX_INPUT_CHARS", "MAX_POLICIES", "ReadDocument", "fenced_blocks", "locate", "read_policies"]
 
@@ -26,6 +27,8 @@ MAX_INPUT_CHARS = 1_000_000
 # IAM attaches at most 20 managed policies to a user or role (IAM and AWS STS quotas).
 MAX_POLICIES = 20
 _MAX_DAMAGE = 50  # named repairs reported per policy; the rest are the same kind of problem again
+# No repair is attempted past this: even indented generously, no policy AWS accepts is that long.
+_MAX_REPAIRED = 8 * MAX_POLICY_SIZE
 _FENCES = ("```", "~~~")
 _POLICY_HINT = re.compile(r'["“”](?:Statement|Effect|Version)["“”]', re.IGNORECASE)
 _SMART_QUOTES = "“”„‟″＂"
@@ -224,7 +227,7 @@ def _read_one(text: str, start: int, candidate: str) -> ReadDocument:
         code = "NESTING_TOO_DEEP" if exc.too_deep else "INVALID_JSON"
         problem = finding(code, detail=exc.detail, detail_ja=exc.detail_ja, limit=MAX_DEPTH)
         found = [locate(text, problem, start + exc.offset)]
-        if exc.too_deep:
+        if exc.too_deep or len(candidate) > _MAX_REPAIRED:
             return ReadDocument(candidate, start, findings=tuple(found))
         repaired_text, damage = _repair(candidate)
         found += [locate(text, item, start + offset) for offset, item in damage]

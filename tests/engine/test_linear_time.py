@@ -98,6 +98,8 @@ def test_variables_without_a_closing_brace_are_read_in_one_pass():
     ("unclosed fences with braces", "```json\n{\n" * 50_000),
     ("blank lines", " \n" * 100_000),
     ("open braces", "{" * 100_000),
+    ("1 MB of open braces", "{" * 999_000),
+    ("1 MB of unclosed fences", "```json\n{\n" * 99_000),
     ("open variables", '{"Statement": "${' * 20_000),
     ("comments in JSON", '{"Statement": /*' * 20_000),
     ("many small policies", '{"Effect": "Allow"} ' * 20_000),
