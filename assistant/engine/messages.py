@@ -87,11 +87,11 @@ class Denial:
         return f"{self.action} on {self.resource}" if self.resource else self.action
 
 
-# Bounded runs (an ARN has at most 2,048 characters; principals far fewer) keep a failed match cheap:
-# with "\S+?" a text of many "User:" without spaces costs quadratic time.
+# The principal is a bounded run that stops at the next "User:" (principal ARNs are far shorter than
+# 1,024 characters): with "\S+?" a text of many "User:" without spaces costs quadratic time.
 _NOUNS = "|".join(sorted((re.escape(n) for n in _KIND_BY_NOUN), key=len, reverse=True))
 _MESSAGE = re.compile(
-    r"User:\s*(?P<principal>\S{1,1024}?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
+    r"User:\s*(?P<principal>(?:(?!User:)\S){1,1024}?)\s*is\s+not\s+authorized\s+to\s+perform:\s*(?P<action>[\w-]+:[\w*?-]+)"
     r"(?:\s*on\s+resource:\s*(?P<resource>.+?))?"
     r"(?:\s*(?:(?P<because>because\s+no\s+(?P<implicit>" + _NOUNS + r")\s+allows\s+the\s+\S+?\s+action)"
     r"|(?P<with>with\s+an\s+explicit\s+deny(?:\s+in\s+(?:an?\s+|the\s+)?(?P<explicit>" + _NOUNS + r"))?))"
