@@ -87,19 +87,34 @@ def _passages(settings: Settings) -> Callable[[Mapping[str, Any]], list[str]]:
     return grounds
 
 
+def _check_index(retriever: Any, settings: Settings, index_progress: Callable[[int, int], None] | None) -> None:
+    """Refuse an index that is not the knowledge base's: a missing article would read as a retrieval failure."""
+    from assistant.adapters.articles import load_articles
+    from assistant.retrieval.ingest import article_hash
+
+    generation = retriever.generation(progress=index_progress)
+    indexed = {str(r.metadata.get("article_key")): str(r.metadata.get("article_hash"))
+               for r in retriever.store.records(generation)}
+    stale = sorted(f"{a.lang}/{a.id}" for a in load_articles(settings.kb_dir)
+                   if indexed.get(f"{a.lang}/{a.id}") != article_hash(a))
+    if stale:
+        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise UsageError(f"the index is out of date with the knowledge base ({len(stale)} article files added or "
+                         f"changed since it was built: {shown})", hint="run 'kb-assistant ingest', then the same eval")
+    retriever.search("warm-up", 1)  # load the corpus once, before the worker threads share it
+
+
 def _system(settings: Settings, mode: str, k: int, index_progress: Callable[[int, int], None] | None) -> System:
     from assistant.retrieval import Retriever
 
     if mode == "retrieval":
         retriever = Retriever(settings)
-        retriever.generation(progress=index_progress)
-        retriever.search("warm-up", 1)  # load the corpus once, before the worker threads share it
+        _check_index(retriever, settings, index_progress)
         return RetrievalSystem(retriever, k)
     from assistant.pipeline.answer import Assistant
 
     assistant = Assistant.from_settings(settings)
-    assistant.retriever.generation(progress=index_progress)
-    assistant.retriever.search("warm-up", 1)
+    _check_index(assistant.retriever, settings, index_progress)
     return AssistantSystem(assistant, mode)
 
 

@@ -144,3 +144,18 @@ def test_ctrl_c_says_how_to_resume(env: Path, monkeypatch: pytest.MonkeyPatch) -
     code, _, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(env / "x"))
     assert code == 130
     assert f"hint: run the same command with --out {env / 'x'} to resume" in err
+
+
+def test_an_index_behind_the_knowledge_base_is_refused(env: Path) -> None:
+    _eval("--mode", "retrieval", "--dataset", str(env / "slice.jsonl"), "--out", str(env / "fresh"))  # indexed
+    article = env / "kb" / "en" / f"{ARTICLES[0]}.md"
+    original = article.read_text(encoding="utf-8")
+    try:
+        article.write_text(original + "\nOne more paragraph.\n", encoding="utf-8")
+        code, _, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out",
+                             str(env / "stale"))
+    finally:
+        article.write_text(original, encoding="utf-8")
+    assert code == 2
+    assert f"the index is out of date with the knowledge base (1 article files added or changed since it was " \
+           f"built: en/{ARTICLES[0]})" in err and "kb-assistant ingest" in err
