@@ -3,11 +3,14 @@
 An article is split by its ``##`` sections; a long section is packed greedily from paragraphs and
 fenced blocks, and a fenced block is never cut (a policy that is split in two means nothing). The
 first chunk holds the article's title, summary, tags and verbatim error messages (what a customer
-pastes), under the first section's heading. Each chunk knows its article id, language, title,
+pastes), under the first section's heading; the last one (section ``FAQ``) the direct answer and the
+FAQ, whose questions are customers' own wordings. Each chunk knows its article id, language, title,
 section heading and position.
 The text that is *embedded* is a compact view of the chunk (policy JSON reduced to its actions,
 keys and effects, length capped near the model's sweet spot): embedding cost grows faster than
-linearly with tokens, and the lexical side still sees every word of the full text.
+linearly with tokens, and the lexical side still sees every word of the full text. The FAQ chunk
+is embedded as the summary chunk is (the same text, so the same vector, computed once): measured on
+the public set, embedding its questions gained nothing over BM25 seeing them.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from dataclasses import dataclass
 
 from assistant.adapters.articles import Article
 
-__all__ = ["CHUNKER_VERSION", "DEFAULT_MAX_CHARS", "Chunk", "chunk_article", "dense_view", "split_units"]
+__all__ = ["ANSWERS_SECTION", "CHUNKER_VERSION", "DEFAULT_MAX_CHARS", "Chunk", "chunk_article", "dense_view",
+           "split_units"]
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 DEFAULT_MAX_CHARS = 900
+ANSWERS_SECTION = "FAQ"  # the section of the chunk holding the article's direct answer and FAQ
 _DENSE_CHARS = {"ja": 420, "en": 900}  # about 230 tokens of multilingual-e5 in either language
 _POLICY_WORDS = re.compile(r'"(?:Effect|Principal|NotPrincipal)"\s*:\s*"?[A-Za-z*]+|'
                            r"[a-z0-9-]+:[A-Za-z0-9*]+|\b(?:String|Arn|Bool|Numeric|Date|IpAddress|Null)"
@@ -149,8 +154,14 @@ def _preamble(article: Article) -> str:
     return "\n".join(lines)
 
 
+def _answers(article: Article) -> str:
+    lines = [article.answer] if article.answer else []
+    lines.extend(f"{entry.q}\n{entry.a}" for entry in article.faq)
+    return "\n\n".join(lines)
+
+
 def chunk_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """The chunks of one article, in reading order: the summary chunk first, then the sections."""
+    """The chunks of one article: the summary chunk first, then the sections, then the FAQ chunk."""
     sections = [s for s in article.sections if s.text.strip() or s.heading]
     first = sections[0].heading if sections else ""
     preamble = _preamble(article)
@@ -163,4 +174,8 @@ def chunk_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list[
             text = "\n\n".join(part for part in (head, "\n\n".join(units)) if part)
             chunks.append(Chunk(article.id, article.lang, article.title, section.heading, len(chunks), text,
                                 dense_view(head, "", units, article.lang)))
+    answers = _answers(article)
+    if answers:
+        chunks.append(Chunk(article.id, article.lang, article.title, ANSWERS_SECTION, len(chunks),
+                            f"{article.title}\n\n{answers}", chunks[0].dense))
     return chunks

@@ -1,20 +1,24 @@
 """The in-scope decision: does anything in the knowledge base answer this question?
 
-Three signals, all cheap: how close the nearest chunk is in embedding space (cosine); how much of
+Four signals, all cheap: how close the nearest chunk is in embedding space (cosine); how much of
 the query's lexical weight (IDF mass) one of the top articles covers — words the knowledge base has
-never seen (small talk, other AWS services) count at full weight against it; and whether the
-question is about another cloud (Azure, GCP, …) with nothing tying it to AWS. The thresholds are
-tuned on the public evaluation set by ``benchmarks/retrieval.py --tune``.
+never seen (small talk, other AWS services) count at full weight against it; whether the question
+is about another cloud (Azure, GCP, …) with nothing tying it to AWS; and whether it names an AWS
+service that none of the top articles mentions. The last one matters because every access question
+looks alike to the embedding model ("role", "AccessDenied", "policy"): a Cognito or Redshift
+question lands as close to the knowledge base as an S3 one. The thresholds are tuned on the public
+evaluation set by ``benchmarks/retrieval.py --tune``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from assistant.retrieval.lexical import BM25
 
-__all__ = ["ScopeRule", "ScopeSignals", "foreign_platform", "lexical_coverage"]
+__all__ = ["ScopeRule", "ScopeSignals", "foreign_platform", "lexical_coverage", "named_services",
+           "unanswered_service"]
 
 # other clouds and platforms: their IAM questions look like ours but are not ours to answer
 _FOREIGN = frozenset({"azure", "entra", "gcp", "bigquery", "gke", "gcloud", "alibaba", "aliyun", "oci",
@@ -24,6 +28,51 @@ _FOREIGN_PAIRS = (("google", "cloud"), ("oracle", "cloud"), ("ibm", "cloud"), ("
 _AWS_ANCHORS = frozenset({"aws", "amazon", "arn"})
 _AWS_PREFIXES = frozenset({"iam", "sts", "s3", "kms", "ec2", "lambda", "organizations", "sso", "dynamodb",
                            "sqs", "sns", "secretsmanager", "ssm", "cloudtrail", "aws", "arn"})
+
+# AWS services as customers write them, as the tokenizer gives them (``DynamoDB`` → ``dynamodb``,
+# ``Step Functions`` → ``step`` + ``function``): the knowledge base answers a question about one of
+# them only when its articles mention it
+_SERVICES = frozenset({
+    "acm", "amplify", "apigateway", "appflow", "apprunner", "appstream", "appsync", "athena", "aurora", "beanstalk",
+    "bedrock", "cdk", "cloud9", "cloudformation", "cloudfront", "cloudhsm", "cloudsearch", "cloudtrail",
+    "cloudwatch", "codeartifact", "codebuild", "codecommit", "codedeploy", "codepipeline", "cognito", "comprehend",
+    "datasync", "documentdb", "dynamodb", "ebs", "ec2", "ecr", "ecs", "efs", "eks", "elasticache", "elasticsearch",
+    "emr", "eventbridge", "fargate", "firehose", "fsx", "glacier", "glue", "guardduty", "iam", "iot", "kendra",
+    "kinesis", "kms", "lambda", "lightsail", "macie", "memorydb", "msk", "mwaa", "neptune", "opensearch",
+    "organizations", "pinpoint", "polly", "quicksight", "rds", "redshift", "rekognition", "route53", "s3",
+    "sagemaker", "secretsmanager", "securityhub", "ses", "sns", "sqs", "ssm", "sso", "sts", "textract",
+    "timestream", "transcribe", "waf", "workspaces", "xray",
+})
+_SERVICE_PAIRS = (("step", "function"), ("api", "gateway"), ("secrets", "manager"), ("lake", "formation"),
+                  ("identity", "center"), ("control", "tower"))
+_TOP_ARTICLES = 3  # a service mentioned by none of the three best articles is not answered
+
+
+def named_services(query_terms: Iterable[str]) -> list[tuple[str, ...]]:
+    """The AWS services a question names, each as the terms that name it."""
+    terms = set(query_terms)
+    named: list[tuple[str, ...]] = [(word,) for word in sorted(_SERVICES & terms)]
+    named.extend(pair for pair in _SERVICE_PAIRS if all(word in terms for word in pair))
+    return named
+
+
+def unanswered_service(query_terms: Iterable[str], top: Sequence[Set[str]],
+                       vocabularies: Collection[Set[str]]) -> bool:
+    """The question names an AWS service that none of the ``top`` articles mentions (their terms).
+
+    A service that is rare in the knowledge base (at most one article in ten) and that the best
+    article mentions anchors the question: "CDK deploy from CodeBuild" is a CDK question even though
+    no article mentions CodeBuild, while S3 or IAM, mentioned everywhere, anchor nothing.
+    """
+    named = named_services(query_terms)
+    if not named or not top:
+        return False
+    seen = set().union(*top[:_TOP_ARTICLES])
+    if all(set(service) <= seen for service in named):
+        return False
+    rare = max(1, len(vocabularies) // 10)
+    return not any(set(service) <= top[0] and sum(set(service) <= v for v in vocabularies) <= rare
+                   for service in named)
 
 
 def foreign_platform(query_terms: Sequence[str]) -> bool:
@@ -42,6 +91,7 @@ class ScopeSignals:
     dense_top: float
     coverage: float
     foreign: bool = False
+    unanswered_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +104,7 @@ class ScopeRule:
 
     def in_scope(self, signals: ScopeSignals) -> bool:
         """Apply the rule."""
-        if signals.foreign:
+        if signals.foreign or signals.unanswered_service:
             return False
         if signals.dense_top >= self.dense_high:
             return True

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from retrieval_support import ARTICLES, dedent, write_kb
 
 from assistant.adapters.articles import load_articles, parse_article
-from assistant.retrieval.chunking import Chunk, chunk_article, split_units
+from assistant.retrieval.chunking import ANSWERS_SECTION, Chunk, chunk_article, split_units
 
 _FENCE = re.compile(r"^```", re.M)
 
 
-def _article(body: str) -> str:
+def _article(body: str, front: str = "") -> str:
     return dedent("""
         ---
         id: sample
@@ -24,8 +24,7 @@ def _article(body: str) -> str:
         summary: A sample.
         tags: [x]
         errors: ["AccessDenied"]
-        ---
-        """) + body
+        """) + front + "---\n" + body
 
 
 def test_every_chunk_carries_its_metadata(tmp_path: Path) -> None:
@@ -44,6 +43,30 @@ def test_every_chunk_carries_its_metadata(tmp_path: Path) -> None:
         # the summary chunk comes first and carries the verbatim errors
         assert article.summary in chunks[0].text
         assert all(error in chunks[0].text for error in article.errors)
+
+
+def test_answer_and_faq_make_the_last_chunk_embedded_as_the_summary() -> None:
+    front = dedent("""
+        answer: Grant iam:ListVirtualMFADevices on the mfa path.
+        faq:
+          - q: Why can I not see my authenticator in the console?
+            a: The console lists devices before it adds one.
+          - q: Does the device name matter?
+            a: Names are unique per account.
+        """)
+    chunks = chunk_article(parse_article(_article("## Problem\n\nDenied.\n", front), Path("kb/en/sample.md")))
+    wordings = ["Grant iam:ListVirtualMFADevices", "Why can I not see my authenticator", "lists devices before",
+                "Does the device name matter?", "unique per account"]
+    faq = chunks[-1]
+    assert (faq.section, faq.position) == (ANSWERS_SECTION, len(chunks) - 1)
+    assert faq.text.startswith("Sample") and all(w in faq.text for w in wordings)
+    assert not any(w in c.text for c in chunks[:-1] for w in wordings)
+    assert faq.dense == chunks[0].dense  # one vector for both: the FAQ costs the model nothing
+
+
+def test_an_article_without_answer_or_faq_has_no_faq_chunk() -> None:
+    chunks = chunk_article(parse_article(_article("## Problem\n\nDenied.\n"), Path("kb/en/sample.md")))
+    assert [c.section for c in chunks] == ["Problem", "Problem"]
 
 
 def test_sections_split_and_a_long_fence_stays_whole() -> None:

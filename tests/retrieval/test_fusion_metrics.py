@@ -8,7 +8,7 @@ import pytest
 
 from assistant.retrieval.fusion import best_chunk, by_article, convex, rrf
 from assistant.retrieval.metrics import hit_at, mrr, ndcg_at, percentile, score_rankings, score_scope
-from assistant.retrieval.scope import ScopeRule, ScopeSignals, foreign_platform
+from assistant.retrieval.scope import ScopeRule, ScopeSignals, foreign_platform, named_services, unanswered_service
 
 
 def test_rrf_is_normalized_to_one_for_a_unanimous_first() -> None:
@@ -39,6 +39,33 @@ def test_scope_rule() -> None:
     assert not rule.in_scope(ScopeSignals(0.85, 0.4))
     assert not rule.in_scope(ScopeSignals(0.7, 1.0))
     assert not rule.in_scope(ScopeSignals(0.99, 1.0, foreign=True))
+    assert not rule.in_scope(ScopeSignals(0.99, 1.0, unanswered_service=True))
+
+
+def test_named_services() -> None:
+    terms = ["step", "function", "glue", "job", "dynamodb", "dynamo", "db", "role"]
+    assert named_services(terms) == [("dynamodb",), ("glue",), ("step", "function")]
+    assert named_services(["function", "role"]) == []
+
+
+# a knowledge base of ten articles: S3 everywhere, CDK in one, Lake Formation (which mentions Glue) in one
+_KB = [{"s3", "iam", "bucket"}] * 7 + [{"s3", "cdk", "bootstrap"}, {"lake", "formation", "glue", "s3"},
+                                       {"lambda", "dynamodb", "role"}]
+
+
+@pytest.mark.parametrize(("terms", "top", "unanswered"), [
+    (["cognito", "s3", "accessdenied"], [0, 1, 2], True),  # S3 is everywhere: it anchors nothing
+    (["redshift", "getclustercredentials"], [0, 8, 9], True),
+    (["step", "function", "glue"], [0, 1, 2], True),
+    (["step", "function", "glue"], [8, 0, 1], False),  # Glue, rare and the best article's, anchors it
+    (["cdk", "codebuild", "deploy"], [7, 0, 1], False),  # CDK is rare and the best article's: it anchors
+    (["cdk", "codebuild", "deploy"], [0, 7, 1], True),  # ... only in the best article
+    (["lambda", "dynamodb", "putitem"], [9, 0, 1], False),
+    (["s3", "bucket", "policy"], [0, 1, 2], False),
+    (["bucket", "policy"], [0, 1, 2], False),  # no service named
+])
+def test_unanswered_service(terms: list[str], top: list[int], unanswered: bool) -> None:
+    assert unanswered_service(terms, [_KB[i] for i in top], _KB) is unanswered
 
 
 @pytest.mark.parametrize(("terms", "foreign"), [
