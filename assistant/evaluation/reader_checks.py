@@ -33,6 +33,7 @@ _SENTENCE_END = re.compile(r"[.!?。！？)）」』`*|]\s*$")
 _MIN_ENGLISH_WORDS = 3
 _MIN_CJK = 2
 _DISTINCT_NAME = re.compile(r"^(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)$")
+_AWS_PATHS = frozenset({"aws-reserved", "aws-service-role", "service-role", "sso.amazonaws.com"})
 _ARN_NAMES = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:(?:[a-z-]+/)?([^\s`\"',)]+)")
 
 
@@ -145,15 +146,20 @@ def prose_language(text: str) -> str | None:
 def sample_names(texts: Iterable[str], samples: Iterable[str] = ()) -> set[str]:
     """Distinctive names in an article's example: accounts and resource names in its ARNs, and the
     sample values of its fix slots that are distinctive on their own (``amzn-s3-demo-bucket``)."""
-    names = {s for s in samples if _DISTINCT_NAME.match(s) and not any(c in s for c in "$*:/ ")}
+    names = {s for s in samples if _is_name(s) and ":" not in s and "/" not in s}
     for text in [*texts, *samples]:
         for account, resource in _ARN_NAMES.findall(text):
             if account:
                 names.add(account)
-            for part in resource.split("/"):
-                if _DISTINCT_NAME.match(part) and "$" not in part and "*" not in part:
-                    names.add(part)
+            names.update(part for part in (p.rstrip(":.,;") for p in resource.split("/")) if _is_name(part))
     return names
+
+
+def _is_name(part: str) -> bool:
+    """A name someone chose (``alice-phone``), not a pattern (``app-*``, ``2026-0?``), a variable, a cut
+    prefix (``app-``) or a path AWS reserves (``aws-reserved``, ``service-role``)."""
+    return (bool(_DISTINCT_NAME.match(part)) and not any(c in part for c in "$*? ") and not part.endswith("-")
+            and part not in _AWS_PATHS)
 
 
 def leaked_names(answer: str, question: str, samples: Iterable[str]) -> list[str]:

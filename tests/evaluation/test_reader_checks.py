@@ -79,6 +79,13 @@ def test_prose_language_counts_lines_not_characters(text: str, expected: str | N
     assert prose_language(text) == expected
 
 
+def test_patterns_prefixes_and_reserved_paths_are_not_names() -> None:
+    text = ("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123 "
+            "arn:aws:iam::111122223333:mfa/alice-phone: arn:aws:s3:::logs-2026-0?/app-/x "
+            "arn:aws:iam::111122223333:role/aws-service-role/ops-role")
+    assert sample_names([text]) == {"111122223333", "AWSReservedSSO_Admin_0123", "alice-phone", "ops-role"}
+
+
 def test_slot_samples_are_sample_names() -> None:
     assert sample_names([], ["amzn-s3-demo-bucket", "s3:GetObject", "arn:aws:iam::111122223333:role/ci-deploy"]) \
         == {"amzn-s3-demo-bucket", "111122223333", "ci-deploy"}
