@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,19 +24,19 @@ from assistant.engine.model import Decision, Finding, PolicyType, Request, Sever
 from assistant.engine.propose import Edit
 from assistant.pipeline.question import Facts, Intent
 
-__all__ = ["CandidateCheck", "Fix", "FixSource", "article_policies", "example_names", "fill_fix", "policy_diff",
-           "rank_faq", "section_kinds", "section_paragraphs",
-           "security_warnings"]
+__all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "example_names", "fill_fix",
+           "policy_diff", "rank_faq", "section_kinds", "section_paragraphs", "security_warnings"]
 
 _CAUSE = ("原因", "Why")
 _STEPS = ("どう対応すればいいの?", "Resolution")
 _CAUSE_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.REVIEW})
 _MAX_PARAGRAPHS = 8
-_PRINCIPAL_NAME = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::[\d*]*:(?:user|role|assumed-role|group)/(?:[\w+=,.@-]+/)*"
-                             r"([\w+=,.@-]+)")
-_BUCKET_NAME = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]+[a-z0-9])")
-_LAST_SEGMENT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:[\d*]*:[\w-]+/(?:[\w+=,.@-]+/)*([\w+=,.@-]{3,})")
 _SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+_ARN_TEXT = re.compile(r"\barn:aws[a-z-]*:[^\s`\"',)]*")
+_DISTINCT = re.compile(r"(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)")  # as a made-up name looks
+_PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
+_PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "account", "account-id": "account",
+                      "region": "region", "user": "user", "user-name": "user", "role": "role", "role-name": "role"}
 _SERVICE_PRINCIPAL = ".amazonaws.com"
 _GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations", "github"})
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -116,25 +116,52 @@ def rank_faq(article: Article, question: str) -> list[tuple[float, FaqEntry]]:
 
 # --- the article's example -----------------------------------------------------------------------
 
-def example_names(article: Article) -> frozenset[str]:
-    """Names that belong to the article's example (users, buckets, device names, Sids, slot samples)."""
+def example_names(article: Article) -> dict[str, str]:
+    """Names that belong to the article's example, each with its kind (account, bucket, user, role, name):
+    accounts and resource names in the article's ARNs, made-up names in its problem, Sids, slot samples."""
     problem = article.sections[0].text if article.sections else ""
-    texts = [problem, *article.errors, json.dumps(list(article.scenarios), default=str)]
-    names: set[str] = {span for span in _CODE_SPAN.findall(problem) if _EXAMPLE_SPAN.fullmatch(span)
-                       and not _DATE.fullmatch(span)}
-    for text in texts:
-        names.update(_PRINCIPAL_NAME.findall(text))
-        names.update(_BUCKET_NAME.findall(text))
-        names.update(_LAST_SEGMENT.findall(text))
+    texts = [article.body, *article.errors, json.dumps(list(article.scenarios), default=str)]
+    names: dict[str, str] = {span: "name" for span in _CODE_SPAN.findall(problem)
+                             if _EXAMPLE_SPAN.fullmatch(span) and not _DATE.fullmatch(span)}
     for block in article.blocks:
-        names.update(re.findall(r'"Sid"\s*:\s*"([^"]+)"', block.text))
+        names.update((sid, "name") for sid in re.findall(r'"Sid"\s*:\s*"([^"]+)"', block.text))
+    for text in texts:
+        for arn in _ARN_TEXT.findall(text):
+            parts = arn.split(":", 5)
+            if len(parts) < 6:
+                continue
+            if re.fullmatch(r"\d{12}", parts[4]):
+                names[parts[4]] = "account"
+            kind = "bucket" if parts[2] == "s3" else "name"
+            for position, part in enumerate(parts[5].split("/")):
+                if position == 1 and parts[5].startswith(("user/", "role/", "assumed-role/")):
+                    kind = "user" if parts[5].startswith("user/") else "role"
+                if _DISTINCT.fullmatch(part) and "$" not in part and "*" not in part and "?" not in part:
+                    names.setdefault(part, kind if position <= 1 else "name")
+                kind = "name" if kind == "bucket" else kind
     if article.fix is not None:
-        names.update(s.sample for s in article.fix.slots)
-    return frozenset(n for n in names if len(n) >= 3 and not n.startswith("$") and n != "*")
+        names.update((s.sample, s.kind) for s in article.fix.slots if _DISTINCT.fullmatch(s.sample))
+    return {n: k for n, k in names.items() if not n.startswith("$") and n not in ("*", "aws")}
 
 
-def _mentions(text: str, names: frozenset[str]) -> bool:
-    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in names)
+def _mentions(text: str, names: Iterable[str]) -> list[str]:
+    return [n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+
+
+def adapt(text: str, hidden: Mapping[str, str], facts: Facts) -> str | None:
+    """Text with the article's example names and ``<placeholder>`` slots replaced by the customer's values of
+    the same kind; None when one has no such value (the text would tell the example as theirs)."""
+    for name in _mentions(text, hidden):
+        values = facts.values(hidden[name])
+        if not values:
+            return None
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", values[0], text)
+    for placeholder in set(_PLACEHOLDER.findall(text)):
+        values = facts.values(_PLACEHOLDER_KINDS.get(placeholder.strip("<>"), ""))
+        if not values:
+            return None
+        text = text.replace(placeholder, values[0])
+    return text
 
 
 # --- the section for the intent ------------------------------------------------------------------
@@ -178,7 +205,7 @@ def section_kinds(intent: Intent) -> tuple[str, str]:
     return ("cause", "steps") if intent in _CAUSE_INTENTS else ("steps", "cause")
 
 
-def section_paragraphs(article: Article, kind: str, hidden: frozenset[str],
+def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], facts: Facts,
                        other_fix: bool = False) -> tuple[str, ...]:
     """One section ("cause" or "steps") as whole paragraphs: no policy JSON (policies reach the customer
     only through the checker), nothing after the first sub-section, no paragraph that names the article's
@@ -199,9 +226,10 @@ def section_paragraphs(article: Article, kind: str, hidden: frozenset[str],
         introduces_json = bool(re.match(r"^\s*(```|~~~)\s*json", following))
         if unit.rstrip().endswith((":", "：")) and (introduces_json or not following or following.startswith("#")):
             continue
-        if _mentions(unit, hidden) or (other_fix and _REPLACES_POLICY.search(unit)):
+        adapted = adapt(unit, hidden, facts)
+        if adapted is None or (other_fix and _REPLACES_POLICY.search(unit)):
             continue
-        chosen.append(unit)
+        chosen.append(adapted)
     # a lone lead-in whose block or list was left out says nothing
     while chosen and chosen[-1].rstrip().endswith((":", "：")):
         chosen.pop()

@@ -20,6 +20,7 @@ from assistant.pipeline.compose import (
     CandidateCheck,
     Fix,
     FixSource,
+    adapt,
     example_names,
     rank_faq,
     section_kinds,
@@ -178,7 +179,7 @@ def build_plan(material: Material) -> AnswerPlan:
     if article is not None:
         # the customer's own words and the fix shown may name things; the article's example may not
         shown = question.search_text + (json.dumps(material.fix.policy) if material.fix else "")
-        hidden = frozenset(n for n in example_names(article) if n not in shown)
+        hidden = {n: k for n, k in example_names(article).items() if n not in shown}
         intent = question.intent
         if intent is Intent.FIX and material.fix is None and not diagnoses:
             intent = Intent.HOW_TO
@@ -187,11 +188,13 @@ def build_plan(material: Material) -> AnswerPlan:
         for kind in section_kinds(intent):
             if kind == "cause" and evaluated:
                 continue  # the engine's diagnosis is this customer's cause
-            paragraphs = section_paragraphs(article, kind, hidden, other_fix=engine_fix)
+            paragraphs = section_paragraphs(article, kind, hidden, question.facts, other_fix=engine_fix)
             if paragraphs:
                 sections.append((kind, paragraphs))
         more = tuple(entry for score, entry in rank_faq(article, question.search_text or question.text)
-                     if score >= _MORE_FAQ and entry is not used and entry.a not in direct)[:_MAX_MORE_FAQ]
+                     if score >= _MORE_FAQ and entry is not used and entry.a not in direct
+                     and adapt(entry.q + " " + entry.a, hidden, question.facts) == entry.q + " " + entry.a
+                     )[:_MAX_MORE_FAQ]
     citations = tuple(Citation(a.id, a.lang, a.title, a.references) for a in material.articles) if covered else ()
     instruction = material.scope is Scope.INSTRUCTION
     return AnswerPlan(

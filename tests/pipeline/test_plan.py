@@ -363,3 +363,23 @@ def test_a_service_principal_slot_takes_the_service_the_customer_named(catalog):
     fix, missing = fill_fix(article, question.facts, [], catalog)
     assert missing == () and fix is not None
     assert "lambda.amazonaws.com" in json.dumps(fix.policy) and "111122223333" in json.dumps(fix.policy)
+
+
+ADAPTED = [
+    ("Allow s3:GetObject on `arn:aws:s3:::amzn-s3-demo-bucket/*`.", "ledger-2026",
+     "Allow s3:GetObject on `arn:aws:s3:::ledger-2026/*`."),
+    ("Allow s3:GetObject on `arn:aws:s3:::amzn-s3-demo-bucket/*`.", None, None),
+    ("Run `aws s3api get-bucket-policy --bucket <bucket>`.", "ledger-2026",
+     "Run `aws s3api get-bucket-policy --bucket ledger-2026`."),
+    ("Run `aws s3api get-bucket-policy --bucket <bucket>`.", None, None),
+    ("Object keys are case sensitive.", None, "Object keys are case sensitive."),
+]
+
+
+@pytest.mark.parametrize(("text", "bucket", "expected"), ADAPTED)
+def test_the_articles_example_becomes_the_customers_values_or_is_left_out(article_en, catalog, text, bucket,
+                                                                          expected):
+    from assistant.pipeline.compose import adapt, example_names
+
+    question = read_question(f"My bucket is s3://{bucket}" if bucket else "My bucket", (), catalog)
+    assert adapt(text, example_names(article_en), question.facts) == expected
