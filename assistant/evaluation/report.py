@@ -321,7 +321,7 @@ _FILTER_JS = """
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None) -> str:
     numeric = numeric or [False] * len(head)
-    out = ["<table><tr>" + "".join(f"<th>{_h(h)}</th>" for h in head) + "</tr>"]
+    out = ["<table>" + ("<tr>" + "".join(f"<th>{_h(h)}</th>" for h in head) + "</tr>" if any(head) else "")]
     for row in rows:
         out.append("<tr>" + "".join(f'<td class="n">{cell}</td>' if numeric[i] else f"<td>{cell}</td>"
                                     for i, cell in enumerate(row)) + "</tr>")
