@@ -24,7 +24,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HTTP_PROXY", "HTTPS_PROXY",
             "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "CHROMA_HOST", "CHROMA_PORT",
-            "KB_ASSISTANT_API_TOKEN", "KB_ASSISTANT_EMBEDDING")
+            "KB_ASSISTANT_API_TOKEN", "KB_ASSISTANT_EMBEDDING", "LC_ALL", "LC_MESSAGES")
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +35,14 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, embedding_cache: Path) -> None:
-    """No keys, no proxies, data directories inside the test's tmp_path, the session's vector cache."""
+    """No keys, no proxies, an English UTF-8 locale, data directories inside the test's tmp_path, the session's
+    vector cache."""
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("KB_ASSISTANT_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("LANG", "C.UTF-8")  # the CLI's text language follows the locale: the same on every machine
 
 
 @pytest.fixture(scope="session")
