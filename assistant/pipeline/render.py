@@ -161,7 +161,7 @@ _T: dict[str, dict[str, str]] = {
         "review_only_warnings": "構文の誤りは見つかりませんでしたが、次の点に注意してください。",
         "ask_slots": "この修正をお客様の環境に合わせるため、{k}を教えてください。",
         "list_sep": "、",
-        "slot_example": "{n} ({e} のような値)",
+        "slot_named": "{n} の値",
         "cause": "原因",
         "steps": "対応手順",
         "more_faq": "関連する質問",
@@ -254,7 +254,7 @@ _T: dict[str, dict[str, str]] = {
         "review_only_warnings": "The policy checker found no error, but note the following.",
         "ask_slots": "To fit this fix to your account, please tell me {k}.",
         "list_sep": ", ",
-        "slot_example": "the {n} (a value like {e})",
+        "slot_named": "the {n}",
         "cause": "Why",
         "steps": "Steps",
         "more_faq": "Related questions",
@@ -412,7 +412,7 @@ def _case(plan: AnswerPlan) -> list[_Block]:
     if plan.ask_slots:
         kinds = t["list_sep"].join(dict.fromkeys(
             _SLOT_KIND[lang][s.kind] if s.kind in _SLOT_KIND[lang] and s.kind not in ("name", "string")
-            else t["slot_example"].format(n=s.name.replace("_", " "), e=_c(s.sample)) for s in plan.ask_slots))
+            else t["slot_named"].format(n=s.name.replace("_", " ")) for s in plan.ask_slots))
         blocks.append(_Para(t["ask_slots"].format(k=kinds)))
     return blocks
 
