@@ -215,25 +215,25 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
     if section is None:
         return ()
     units = _units(section.text)
-    chosen: list[str] = []
+    kept: list[tuple[int, str]] = []
     for position, unit in enumerate(units):
         if unit.startswith("#"):
             break
         fence = _FENCE_OPEN.match(unit)
         if fence and fence.group(2).lower() == "json":
             continue
-        following = units[position + 1] if position + 1 < len(units) else ""
-        introduces_json = bool(re.match(r"^\s*(```|~~~)\s*json", following))
-        if unit.rstrip().endswith((":", "：")) and (introduces_json or not following or following.startswith("#")):
-            continue
         adapted = adapt(unit, hidden, facts)
         if adapted is None or (other_fix and _REPLACES_POLICY.search(unit)):
             continue
-        chosen.append(adapted)
-    # a lone lead-in whose block or list was left out says nothing
-    while chosen and chosen[-1].rstrip().endswith((":", "：")):
+        kept.append((position, adapted))
+    # a lead-in ("…:") stays only when what it introduces, the unit right after it, stays too
+    chosen = [text for number, (position, text) in enumerate(kept)
+              if not text.rstrip().endswith((":", "："))
+              or (number + 1 < len(kept) and kept[number + 1][0] == position + 1)]
+    chosen = chosen[:_MAX_PARAGRAPHS]
+    while chosen and chosen[-1].rstrip().endswith((":", "：")):  # its block fell beyond the cap
         chosen.pop()
-    return tuple(chosen[:_MAX_PARAGRAPHS])
+    return tuple(chosen)
 
 
 # --- the canonical fix, filled -------------------------------------------------------------------
