@@ -397,6 +397,7 @@ def _eval_progress() -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation.report import answered
     from assistant.evaluation.session import evaluate_from_settings, new_run_dir
     from assistant.evaluation.summary import METRICS
 
@@ -415,7 +416,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.as_json:
         _emit(summary)
     else:
-        _echo(f"run: {result.path} ({summary['questions']} questions, {summary['passed']} passed every "
+        _echo(f"run: {result.path} ({answered(summary)} questions, {summary['passed']} passed every "
               f"check, {summary['errors']} errors)")
         for metric, value in summary["metrics"].items():
             if value is not None:

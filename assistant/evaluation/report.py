@@ -22,7 +22,7 @@ from assistant.evaluation.thresholds import Thresholds
 if TYPE_CHECKING:
     from assistant.evaluation.compare import Comparison
 
-__all__ = ["compare_html", "gate_rows", "html_report", "markdown_report", "problems_of"]
+__all__ = ["answered", "compare_html", "gate_rows", "html_report", "markdown_report", "problems_of"]
 
 _EXCERPT = 1200
 _GOOD, _BAD, _NEUTRAL, _SECOND = "#2f7d32", "#c62828", "#1f5f99", "#e08a1e"
@@ -148,6 +148,13 @@ def _metric_rows(summary: Mapping[str, Any]) -> list[str]:
     return [m for m in METRICS if summary["metrics"].get(m) is not None or not m.startswith(("judge.", "latency."))]
 
 
+def answered(summary: Mapping[str, Any]) -> str:
+    """The number of questions, and of the dataset's when the run stopped short of it."""
+    total = summary["run"].get("dataset_questions")
+    return f"{summary['questions']} of {total} (stopped early)" if total and total > summary["questions"] \
+        else str(summary["questions"])
+
+
 def _header(summary: Mapping[str, Any], thresholds: Thresholds) -> list[tuple[str, str]]:
     run = summary["run"]
     git = run.get("git") or {}
@@ -156,7 +163,7 @@ def _header(summary: Mapping[str, Any], thresholds: Thresholds) -> list[tuple[st
     rows = [("mode", str(run.get("mode"))),
             ("dataset", f"{run.get('dataset')} (sha256 {run['dataset_sha256'][:12]})"),
             ("git", commit), ("started", str(run.get("started_at"))), ("finished", str(run.get("finished_at"))),
-            ("questions", f"{summary['questions']} ({summary['passed']} passed every check, "
+            ("questions", f"{answered(summary)} ({summary['passed']} passed every check, "
                           f"{summary['errors']} errors)"),
             ("gate", _verdict(summary, thresholds) + (f" ({source})" if source else ""))]
     if summary.get("outage"):

@@ -222,7 +222,7 @@ def run_evaluation(dataset: Dataset, system: System, out: Path, *, mode: str, co
     summary = {"run": {"path": str(out), "config": str(run_config), "mode": mode, "dataset": config["dataset"],
                        "dataset_sha256": dataset.sha256, "git": config["git"], "started_at": started,
                        "finished_at": _now(), "seconds": round(time.perf_counter() - clock, 1), "resumed": resumed,
-                       "answered_now": len(pending)},
+                       "answered_now": len(pending), "dataset_questions": len(dataset)},
                "outage": _outage(records, answers, grades),
                **summary,
                "thresholds": {"source": thresholds.source, "ok": not violations,

@@ -252,6 +252,8 @@ def test_a_model_outage_stops_the_run_and_fails_it_with_one_line(tmp_path: Path)
         f"model outage: {len(system.calls)} of {len(system.calls)} answers the model should have written fell "
         "back to the deterministic composer (first: LLM unavailable (the model service failed (500)")
     assert "\n" not in result.summary["outage"]
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert f"**questions**: {len(system.calls)} of 12 (stopped early)" in report
 
 
 def test_a_deterministic_run_has_no_fallback_rate(tmp_path: Path) -> None:
