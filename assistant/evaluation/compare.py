@@ -25,6 +25,10 @@ from assistant.evaluation.thresholds import Thresholds
 __all__ = ["Comparison", "MetricDelta", "QuestionChange", "compare_runs", "wilson_interval"]
 
 _Z95 = 1.959964
+# Ratios that are means of per-question scores (or shares of something other than their n), not
+# proportions of questions: a Wilson interval would not describe them.
+_MEANS = frozenset({"retrieval.mrr", "retrieval.ndcg_at_10", "key_facts.recall", "citations.precision",
+                    "judge.faithfulness", "judge.relevance", "judge.coverage"})
 
 
 def wilson_interval(rate: float, n: int, z: float = _Z95) -> tuple[float, float]:
@@ -54,7 +58,7 @@ class MetricDelta:
     def interval(self, side: str) -> tuple[float, float] | None:
         """The 95% interval of a rate in run ``a`` or ``b`` (None for other units or unmeasured)."""
         value, n = (self.a, self.n_a) if side == "a" else (self.b, self.n_b)
-        if value is None or METRICS[self.metric].unit != "ratio" or not n:
+        if value is None or METRICS[self.metric].unit != "ratio" or self.metric in _MEANS or not n:
             return None
         return wilson_interval(value, n)
 

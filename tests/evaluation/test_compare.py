@@ -130,6 +130,8 @@ def test_rates_carry_their_interval_and_n(runs: tuple[Path, Path]) -> None:
     assert facts.interval("b") == pytest.approx(wilson_interval(0.5, 4))
     latency = next(d for d in compare_runs(*runs).deltas if d.metric == "latency.total.p50_ms")
     assert latency.interval("a") is None  # not a rate
+    recall = next(d for d in compare_runs(*runs).deltas if d.metric == "key_facts.recall")
+    assert recall.interval("b") is None  # a mean of per-question recalls, not a proportion
 
 
 def test_runs_of_different_questions_are_compared_on_those_they_share(tmp_path: Path) -> None:
