@@ -28,7 +28,7 @@ _Z95 = 1.959964
 # Ratios that are means of per-question scores (or shares of something other than their n), not
 # proportions of questions: a Wilson interval would not describe them.
 _MEANS = frozenset({"retrieval.mrr", "retrieval.ndcg_at_10", "key_facts.recall", "citations.precision",
-                    "judge.faithfulness", "judge.relevance", "judge.coverage"})
+                    "judge.faithfulness", "judge.relevance"})
 
 
 def wilson_interval(rate: float, n: int, z: float = _Z95) -> tuple[float, float]:

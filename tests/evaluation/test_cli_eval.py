@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import invoke
-from evalfix import ScriptedServer
+from evalfix import ScriptedServer, verdict
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = ("mfa-device-registration-denied", "malformed-policy-document")
@@ -159,3 +159,24 @@ def test_an_index_behind_the_knowledge_base_is_refused(env: Path) -> None:
     assert code == 2
     assert f"the index is out of date with the knowledge base (1 article files added or changed since it was " \
            f"built: en/{ARTICLES[0]})" in err and "kb-assistant ingest" in err
+
+
+def test_a_healthy_llm_run_with_its_judge_passes_its_gates(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gates = env / "llm-gates.toml"
+    gates.write_text('[min]\n"judge.coverage" = 1.0\n[max]\n"llm.fallback_rate" = 0.0\n"judge.errors" = 0\n'
+                     '[min_n]\ndefault = 4\n', encoding="utf-8")
+    # One scripted server plays both: the model's answer is the verdict's text, which the judge then returns.
+    with ScriptedServer(default=(200, verdict(True, False, relevance=0.5))) as model:
+        for name, value in (("OPENAI_BASE_URL", model.url), ("OPENAI_API_KEY", "sk-test"),
+                            ("KB_ASSISTANT_JUDGE_MODEL", "judge-model")):
+            monkeypatch.setenv(name, value)
+        code, out, err = _eval("--mode", "llm", "--dataset", str(env / "slice.jsonl"), "--out", str(env / "ok"),
+                               "--thresholds", str(gates), "--judge-repeats", "1", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    metrics, counts = summary["metrics"], summary["counts"]
+    assert (metrics["llm.fallback_rate"], counts["llm.fallback_rate"]) == (0.0, 4)
+    assert (metrics["judge.coverage"], counts["judge.coverage"], metrics["judge.errors"]) == (1.0, 6, 0.0)
+    assert metrics["judge.relevance"] == 0.5 and summary["outage"] is None
+    judge_requests = [r for r in model.requests if r["model"] == "judge-model"]
+    assert len(judge_requests) == 6 and all(not r.get("stream") for r in judge_requests)
