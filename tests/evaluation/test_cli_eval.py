@@ -39,7 +39,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def env(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import assistant.evaluation.runner
+    import assistant.evaluation.session
 
+    monkeypatch.setattr(assistant.evaluation.session, "RUNS_DIR", workspace / "runs")  # not the repository's
     monkeypatch.setenv("KB_ASSISTANT_KB_DIR", str(workspace / "kb"))
     monkeypatch.setenv("KB_ASSISTANT_DATA_DIR", str(workspace / "data"))
     # Others commit to this repository while the module runs; a resume must not see a new code version.
@@ -75,6 +77,8 @@ def test_eval_deterministic_then_resume_then_compare(env: Path) -> None:
     assert config["system"]["status"]["index"]["articles"] == 2
     assert config["settings"]["kb_dir"] == str(env / "kb") and "openai_api_key" not in config["settings"]
     assert {p.name for p in run.iterdir()} >= {"results.jsonl", "summary.json", "report.md", "report.html"}
+    code, out, _ = _eval("list")  # a run written elsewhere with --out is listed
+    assert code == 0 and str(run) in out
 
     # the same --out again: nothing left to answer
     code, out, err = _eval("--mode", "deterministic", "--dataset", str(env / "slice.jsonl"), "--out", str(run),
