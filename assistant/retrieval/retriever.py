@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -180,14 +181,18 @@ class Retriever:
         return self._rank(query, mode)[0]
 
     def _rank(self, query: str, mode: Mode) -> tuple[Ranking, _Corpus]:
-        # the corpus goes with the ranking: its chunk indices mean nothing in another generation
-        corpus, generation = self._snapshot()
         cfg = self.config
-        query_lang = detect_language(query)
-        query_terms = self.tokenizer.terms(query)
-        lexical = corpus.bm25.top(query_terms, cfg.candidates)
+        # the query's vector is computed while the index is read and the query tokenized (the model's C code
+        # leaves the GIL), so a first question waits for the slower of the two rather than their sum
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._embed_query, query[: cfg.dense_query_chars])
+            # the corpus goes with the ranking: its chunk indices mean nothing in another generation
+            corpus, generation = self._snapshot()
+            query_lang = detect_language(query)
+            query_terms = self.tokenizer.terms(query)
+            lexical = corpus.bm25.top(query_terms, cfg.candidates)
+            vector = pending.result()
         dense: list[tuple[int, float]] = []
-        vector = self._embed_query(query[: cfg.dense_query_chars])
         for match in self.store.search(generation, vector, cfg.candidates):
             index = corpus.index_of.get(match.record.id)
             if index is not None:
