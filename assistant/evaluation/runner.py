@@ -170,18 +170,26 @@ def run_pins(system: System | None, judge: Judge | None, repo: Path, llm_model: 
             "judge_prompt": PROMPT_VERSION if judge else None}
 
 
-def _outage(records: Sequence[Mapping[str, Any]], answers: str | None, grades: str | None) -> str | None:
+def _outage(records: Sequence[Mapping[str, Any]], total: int, answers: str | None, grades: str | None,
+            ) -> str | None:
     """The one-line reason a run failed for want of its model or judge (None when both worked)."""
     fallbacks = [r for r in records if _fallback(r)]
     expected = [r for r in records if ((r.get("scores") or {}).get("llm") or {}).get("expected")]
-    if answers or (expected and len(fallbacks) == len(expected)):
-        first = answers or _fallback(fallbacks[0])
+    if answers:
+        return (f"model outage: the run stopped after {_OUTAGE_STREAK} answers in a row fell back to the "
+                f"deterministic composer; {len(records)} of {total} questions answered, {len(fallbacks)} of "
+                f"them without the model (last: {answers})")
+    if expected and len(fallbacks) == len(expected):
         return (f"model outage: {len(fallbacks)} of {len(expected)} answers the model should have written fell "
-                f"back to the deterministic composer (first: {first})")
+                f"back to the deterministic composer (first: {_fallback(fallbacks[0])})")
     failed = [r for r in records if _judge_failed(r)]
     eligible = [r for r in records if judge_eligible(r)]
-    if grades or (failed and len(failed) == len(eligible)):
-        return f"judge outage: {len(failed)} of {len(eligible)} gradings failed ({grades or _judge_failed(failed[0])})"
+    graded = sum(1 for r in eligible if isinstance(r.get("judge"), Mapping) and not _judge_failed(r))
+    if grades:
+        return (f"judge outage: grading stopped after {_OUTAGE_STREAK} failures in a row; {graded} of "
+                f"{len(eligible)} answers graded (last: {grades})")
+    if failed and len(failed) == len(eligible):
+        return f"judge outage: {len(failed)} of {len(eligible)} gradings failed (first: {_judge_failed(failed[0])})"
     return None
 
 
@@ -223,7 +231,7 @@ def run_evaluation(dataset: Dataset, system: System, out: Path, *, mode: str, co
                        "dataset_sha256": dataset.sha256, "git": config["git"], "started_at": started,
                        "finished_at": _now(), "seconds": round(time.perf_counter() - clock, 1), "resumed": resumed,
                        "answered_now": len(pending), "dataset_questions": len(dataset)},
-               "outage": _outage(records, answers, grades),
+               "outage": _outage(records, len(dataset), answers, grades),
                **summary,
                "thresholds": {"source": thresholds.source, "ok": not violations,
                               "violations": [v.to_json() for v in violations], "skipped": skipped}}

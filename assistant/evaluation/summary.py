@@ -65,7 +65,7 @@ METRICS: dict[str, MetricInfo] = {
     "llm.fallback_rate": MetricInfo("LLM run: answers the model did not write", False),
     **_latency(),
     "judge.coverage": MetricInfo("judge: answers graded"),
-    "judge.errors": MetricInfo("judge: failed gradings", False, "count"),
+    "judge.errors": MetricInfo("judge: answers not graded (failed or stopped)", False, "count"),
     "judge.faithfulness": MetricInfo("judge: faithfulness (supported claims)"),
     "judge.relevance": MetricInfo("judge: relevance"),
     "judge.cost_usd": MetricInfo("judge: cost", False, "usd"),

@@ -132,7 +132,8 @@ def test_a_judge_outage_fails_the_run_with_one_line(env: Path, monkeypatch: pyte
     assert code == 1
     reason = next(line for line in err.splitlines() if line.startswith("eval: run failed:"))
     # stopped after five failures in a row: the sixth answer was never sent
-    assert reason.startswith("eval: run failed: judge outage: 5 of 6 gradings failed (the judge failed")
+    assert reason.startswith("eval: run failed: judge outage: grading stopped after 5 failures in a row; 0 of 6 "
+                             "answers graded (last: the judge failed")
     assert "KB_ASSISTANT_JUDGE_BASE_URL" in reason and "composer" not in reason
     assert "judge.coverage                            0.000  n=6" in out
     assert len(down.requests) == 5 * 2  # the judge's client retries once

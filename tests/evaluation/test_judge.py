@@ -132,5 +132,6 @@ def test_a_judge_outage_fails_the_run_with_one_line(tmp_path: Path) -> None:
         assert len(down.requests) == 5  # stopped after five failures in a row, not eight
     assert not result.ok  # type: ignore[attr-defined]
     outage = result.summary["outage"]  # type: ignore[attr-defined]
-    assert outage.startswith("judge outage: 5 of 8 gradings failed (the judge failed") and "\n" not in outage
+    assert outage.startswith("judge outage: grading stopped after 5 failures in a row; 0 of 8 answers graded "
+                             "(last: the judge failed") and "\n" not in outage
     assert result.summary["metrics"]["judge.coverage"] == 0.0  # type: ignore[attr-defined]

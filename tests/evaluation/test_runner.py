@@ -249,8 +249,9 @@ def test_a_model_outage_stops_the_run_and_fails_it_with_one_line(tmp_path: Path)
     assert len(system.calls) < 12  # stopped after five fallbacks in a row
     assert not result.ok
     assert result.summary["outage"].startswith(
-        f"model outage: {len(system.calls)} of {len(system.calls)} answers the model should have written fell "
-        "back to the deterministic composer (first: LLM unavailable (the model service failed (500)")
+        "model outage: the run stopped after 5 answers in a row fell back to the deterministic composer; "
+        f"{len(system.calls)} of 12 questions answered, {len(system.calls)} of them without the model (last: LLM "
+        "unavailable (the model service failed (500)")
     assert "\n" not in result.summary["outage"]
     report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
     assert f"**questions**: {len(system.calls)} of 12 (stopped early)" in report
