@@ -1,7 +1,8 @@
 """The evaluation harness: datasets, deterministic metrics, an optional LLM judge, stored runs, reports.
 
 ``kb-assistant eval`` and ``eval compare`` are thin over ``run_evaluation`` and ``compare_runs``; the
-UI's run browser calls ``list_runs``, ``load_summary``, ``load_results`` and ``compare_runs``.
+UI's run browser calls ``session.known_runs`` (``list_runs`` over eval/runs/, the runs it remembers and
+the baseline), ``load_summary``, ``load_results`` and ``compare_runs``.
 """
 
 from assistant.evaluation.compare import Comparison, MetricDelta, QuestionChange, compare_runs
