@@ -97,13 +97,30 @@ _ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _ARN_TEXT = re.compile(r"arn:aws[\w-]*:[^\s\"'`,()<>]+")
 _REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)-(?:north|south|east|west|central|northeast|southeast|"
                      r"northwest|southwest)-\d\b")
-_ACTION = re.compile(r"\b([a-z0-9-]{2,}):([A-Z][A-Za-z0-9]+|\*)\b")
+_ACTION = re.compile(r"\b([a-z0-9-]{2,64}):([A-Z][A-Za-z0-9]+|\*)\b")  # bounded: no rescanning a long run
 _BUCKET = re.compile(r"arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])|s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])|"
                      r"(?:bucket|バケット)\s*[「`\"']?([a-z0-9][a-z0-9]*[.\d-][a-z0-9.-]{0,60}[a-z0-9])")
 _PRINCIPAL = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::\d{12}:(user|role|assumed-role)/([\w+=,.@/-]+)")
-_TRIED = re.compile(r"[^。.!?\n]*(試し|追加した|追加しました|変更した|付けた|つけた|設定した|のに|けど|ですが|"
-                    r"\btried\b|\balready\b|\bstill\b|\beven though\b|\bI added\b|\bI attached\b)[^。.!?\n]*[。.!?]?",
-                    re.IGNORECASE)
+# Words that say what the customer already tried; the sentence around each is cut out in one pass
+# (a pattern that also matched the sentence took quadratic time on a long sentence).
+_TRIED = re.compile(r"試し|追加した|追加しました|変更した|付けた|つけた|設定した|のに|けど|ですが|"
+                    r"\btried\b|\balready\b|\bstill\b|\beven though\b|\bI added\b|\bI attached\b", re.IGNORECASE)
+_SENTENCE_ENDS = "。.!?\n"
+
+
+def _tried(prose: str) -> list[str]:
+    """Each sentence that says what was already tried, with its closing punctuation."""
+    sentences: list[str] = []
+    end = 0
+    for match in _TRIED.finditer(prose):
+        if match.start() < end:
+            continue  # in the sentence just taken
+        start = max(prose.rfind(c, end, match.start()) for c in _SENTENCE_ENDS) + 1 or end
+        stops = [i for i in (prose.find(c, match.end()) for c in _SENTENCE_ENDS) if i >= 0]
+        end = min(stops, default=len(prose))
+        end += end < len(prose) and prose[end] != "\n"
+        sentences.append(prose[max(start, 0):end].strip())
+    return sentences
 
 
 @dataclass(frozen=True)
@@ -169,7 +186,7 @@ def read_facts(prose: str) -> Facts:
         buckets=_unique(buckets),
         services=mentioned_services(prose),
         actions=_unique([m.group(0) for m in actions if m.group(2) != "*"]),
-        tried=_unique([m.group(0).strip() for m in _TRIED.finditer(prose)])[:3],
+        tried=_unique(_tried(prose))[:3],
     )
 
 
