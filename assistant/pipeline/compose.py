@@ -30,7 +30,7 @@ __all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "e
 _CAUSE = ("原因", "Why")
 _STEPS = ("どう対応すればいいの?", "Resolution")
 _CAUSE_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.REVIEW})
-_MAX_PARAGRAPHS = 8
+_MAX_PARAGRAPHS = 12
 _SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 _ARN_TEXT = re.compile(r"\barn:aws[a-z-]*:[^\s`\"',)]*")
 _DISTINCT = re.compile(r"(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)")  # as a made-up name looks

@@ -32,8 +32,8 @@ from assistant.pipeline.question import Demand, Intent, Question
 __all__ = ["AnswerPlan", "Citation", "DiagnosisPoint", "Material", "NearMiss", "Scope", "build_plan"]
 
 _FAQ_MATCH = 0.5  # share of an FAQ question's terms the customer's question must contain to be "that question"
-_MORE_FAQ = 0.2
-_MAX_MORE_FAQ = 3
+_MORE_FAQ = 0.1
+_MAX_MORE_FAQ = 4
 _DIRECT_FAQ_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.YES_NO, Intent.HOW_TO,
                                  Intent.REVIEW})
 
