@@ -26,9 +26,16 @@ def _run(*args: str) -> tuple[int, str, str]:
     return invoke(*args)
 
 
-def test_first_search_builds_the_index_then_ingest_is_incremental(settings: Settings) -> None:
+def test_first_search_builds_the_index_then_ingest_is_incremental(settings: Settings, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # a cache of its own: these chunks are neither shipped nor cached, so the model embeds them, with progress
+    monkeypatch.setenv("KB_ASSISTANT_EMBEDDING_CACHE", str(tmp_path / "fresh-cache.sqlite3"))
     code, out, err = _run("search", "ListVirtualMFADevices が拒否される", "-k", "2", "--json")
     assert code == 0, err
+    progress = err.splitlines()
+    assert progress[0].startswith("building the index: embedding: 0/") and "/" in progress[-1]
+    done, total = progress[-1].split(": ")[2].split()[0].split("/")
+    assert done == total != "0"
     document = json.loads(out)
     assert set(document) == {"query", "in_scope", "results"}
     assert document["in_scope"] is True
