@@ -75,7 +75,8 @@ async def _poll_health(http: httpx.AsyncClient, stop: asyncio.Event, latencies: 
         await asyncio.sleep(0.5)
 
 
-async def _run(url: str, requests: int, concurrency: int, budget: float, headers: dict[str, str]) -> dict[str, Any]:
+async def _run(url: str, requests: int, concurrency: int, budget: float, headers: dict[str, str],
+               hostile_client: bool = True) -> dict[str, Any]:
     asks = [{"question": q, "mode": "deterministic"} for q in _questions()]
     checks = [{"policy": p, "type": "identity"} for p in _policies()]
     normal = [("/v1/check", c) for c in checks] + [("/v1/ask", a) for a in asks]
@@ -120,7 +121,7 @@ async def _run(url: str, requests: int, concurrency: int, budget: float, headers
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits, headers=headers, trust_env=False) as http:
         started = time.perf_counter()
-        bad = asyncio.create_task(attacker(http))
+        bad = asyncio.create_task(attacker(http) if hostile_client else asyncio.sleep(0))
         probe = asyncio.create_task(_poll_health(http, stop, health, health_failures))
         await asyncio.gather(*(ordinary(http) for _ in range(concurrency - 1)))
         stop.set()
@@ -146,6 +147,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--budget-s", type=float, default=300.0)
     parser.add_argument("--url")
+    parser.add_argument("--baseline", action="store_true", help="the same load without the hostile client")
     args = parser.parse_args()
     token = os.environ.get("KB_ASSISTANT_API_TOKEN") or ("bench-token" if not args.url else None)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -156,7 +158,8 @@ def main() -> None:
     try:
         for path, body in (("/v1/check", {"policy": _policies()[0]}), ("/v1/ask", {"question": "MFA"})):
             httpx.post(url + path, json=body, headers=headers, timeout=300, trust_env=False)  # warm up
-        print(json.dumps(asyncio.run(_run(url, args.requests, args.concurrency, args.budget_s, headers))))
+        print(json.dumps(asyncio.run(_run(url, args.requests, args.concurrency, args.budget_s, headers,
+                                          hostile_client=not args.baseline))))
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)
