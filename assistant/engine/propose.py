@@ -173,7 +173,8 @@ class _Documents:
         return raw[index] if index < len(raw) and isinstance(raw[index], dict) else None
 
     def sid(self, action: str) -> str:
-        taken = {s.get("Sid") for v in self.values for s in _raw_statements(v) if isinstance(s, dict)}
+        taken = {s["Sid"] for v in self.values for s in _raw_statements(v)
+                 if isinstance(s, dict) and isinstance(s.get("Sid"), str)}  # a Sid of another type is no name
         base = "Allow" + "".join(c for c in action.split(":", 1)[-1] if c.isalnum())
         return next(f"{base}{n}" if n else base for n in range(len(taken) + 1) if (f"{base}{n}" if n else base)
                     not in taken)

@@ -71,9 +71,13 @@ def test_well_formed_policy_text_never_gives_a_500(client: httpx.Client, policy:
     json.loads(response.text)  # strict JSON
 
 
-def test_a_statement_list_with_a_non_object_entry_gives_a_fix_not_a_500(client: httpx.Client) -> None:
-    policy = {"Version": "2012-10-17", "Statement": ["oops", {"Effect": "Allow", "Action": "s3:ListBucket",
-                                                               "Resource": "*"}]}
+@pytest.mark.parametrize("statements", [
+    ["oops", {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],  # a non-object entry
+    [{"Sid": ["a"], "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],  # a Sid that is a list (fuzz)
+    [{"Sid": {}, "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*"}],
+])
+def test_odd_statements_give_a_fix_not_a_500(client: httpx.Client, statements: list[Any]) -> None:
+    policy = {"Version": "2012-10-17", "Statement": statements}
     text = ("User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListUsers on resource: "
             "arn:aws:iam::123456789012:user/ because no identity-based policy allows the iam:ListUsers action")
     response = client.post("/v1/explain-error", json={"text": text, "policies": [policy]})
