@@ -38,6 +38,10 @@ _DATA_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteBu
                  "kms:ScheduleKeyDeletion", "secretsmanager:GetSecretValue", "ssm:GetParameter",
                  "rds:DeleteDBInstance", "ec2:TerminateInstances", "lambda:UpdateFunctionCode")
 _SENSITIVE_LEVELS = ("Write", "Permissions management")
+# Writes that touch no existing resource of anyone: a new virtual MFA device's name is chosen freely, and
+# AWS's own self-service MFA example allows creating it on "mfa/*"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html).
+_HARMLESS = frozenset({"iam:createvirtualmfadevice"})
 _OTHER = "kb-assistant-other"  # the name of a resource no question is about
 _CALLER = "kb-assistant-caller"
 _DEFAULT_ACCOUNT = "111122223333"
@@ -72,7 +76,7 @@ def _probes(catalog: Catalog, account: str, denied_actions: frozenset[str]) -> l
     probes: list[tuple[str, str, bool]] = []
     for action in [*names, *_DATA_ACTIONS]:
         lowered = action.lower()
-        if lowered in denied_actions and lowered not in ESCALATION_ACTIONS:
+        if lowered in _HARMLESS or (lowered in denied_actions and lowered not in ESCALATION_ACTIONS):
             continue
         service, _, name = action.partition(":")
         info = (catalog.actions(service) or {}).get(name.lower())

@@ -62,6 +62,15 @@ def test_the_least_privilege_fix_passes(resource, catalog):
     assert [p["verified"] for p in report.policies] == [True]
 
 
+def test_the_self_service_mfa_policy_passes_without_a_denial(catalog):
+    """AWS's example lets users create a virtual MFA device under any name and manage only their own user."""
+    report = inspect_policies(_answer([
+        {"Effect": "Allow", "Action": "iam:CreateVirtualMFADevice", "Resource": "arn:aws:iam::*:mfa/*"},
+        {"Effect": "Allow", "Action": ["iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices"],
+         "Resource": "arn:aws:iam::*:user/${aws:username}"}]), catalog, PolicySet(), [])
+    assert report.problems == ()
+
+
 TRUST = [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
 BUCKET = [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
            "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*"}]
