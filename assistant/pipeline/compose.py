@@ -8,6 +8,7 @@ Nothing here writes prose of its own; ``plan`` orders what is chosen and ``rende
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,8 +25,8 @@ from assistant.engine.model import Decision, Finding, PolicyType, Request, Sever
 from assistant.engine.propose import Edit
 from assistant.pipeline.question import Facts, Intent
 
-__all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "example_names", "fill_fix",
-           "policy_diff", "rank_faq", "section_kinds", "section_paragraphs", "security_warnings"]
+__all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "checks_heading", "example_names",
+           "fill_fix", "policy_diff", "rank_faq", "section_kinds", "section_paragraphs", "security_warnings"]
 
 _CAUSE = ("原因", "Why")
 _STEPS = ("どう対応すればいいの?", "Resolution")
@@ -205,20 +206,39 @@ def section_kinds(intent: Intent) -> tuple[str, str]:
     return ("cause", "steps") if intent in _CAUSE_INTENTS else ("steps", "cause")
 
 
+def checks_heading(article: Article) -> str | None:
+    """The heading of the article's first section after the required three (``## Checks``, ``## 確認のポイント``)."""
+    required = {*_CAUSE, *_STEPS, "Problem", "困っていること"}
+    return next((s.heading for s in article.sections[1:] if s.heading and s.heading not in required), None)
+
+
+def _broken_example(units: Sequence[str]) -> bool:
+    """Whether a sub-section shows a policy marked broken (a "quick fix" the article warns about)."""
+    return any(re.match(r"^\s*(```|~~~)\s*json\b[^\n]*\binvalid\b", u) for u in units)
+
+
 def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], facts: Facts,
                        other_fix: bool = False) -> tuple[str, ...]:
-    """One section ("cause" or "steps") as whole paragraphs: no policy JSON (policies reach the customer
-    only through the checker), nothing after the first sub-section, no paragraph that names the article's
-    example, none that only introduces a block left out; with ``other_fix`` (the engine's fix for the
-    customer's own policy is shown) none that recommends the article's policy instead."""
-    section = article.section(*(_CAUSE if kind == "cause" else _STEPS))
+    """One section ("cause", "steps" or an extra section's heading) as whole paragraphs: no policy JSON
+    (policies reach the customer only through the checker), no sub-section about a broken example, no
+    paragraph that names the article's example, none that only introduces a block left out; with
+    ``other_fix`` (the engine's fix for the customer's own policy is shown) none that recommends the
+    article's policy instead."""
+    section = article.section(*(_CAUSE if kind == "cause" else _STEPS if kind == "steps" else (kind,)))
     if section is None:
         return ()
     units = _units(section.text)
     kept: list[tuple[int, str]] = []
+    skipping = False
     for position, unit in enumerate(units):
         if unit.startswith("#"):
-            break
+            following = list(itertools.takewhile(lambda u: not u.startswith("#"), units[position + 1:]))
+            skipping = _broken_example(following)
+            if not skipping:
+                kept.append((position, "**" + unit.lstrip("#").strip() + "**"))
+            continue
+        if skipping:
+            continue
         fence = _FENCE_OPEN.match(unit)
         if fence and fence.group(2).lower() == "json":
             continue
@@ -226,12 +246,12 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
         if adapted is None or (other_fix and _REPLACES_POLICY.search(unit)):
             continue
         kept.append((position, adapted))
-    # a lead-in ("…:") stays only when what it introduces, the unit right after it, stays too
+    # a lead-in ("…:") or a sub-heading stays only when what it introduces, the unit right after it, stays too
     chosen = [text for number, (position, text) in enumerate(kept)
-              if not text.rstrip().endswith((":", "："))
+              if not (text.rstrip().endswith((":", "：")) or (text.startswith("**") and text.endswith("**")))
               or (number + 1 < len(kept) and kept[number + 1][0] == position + 1)]
     chosen = chosen[:_MAX_PARAGRAPHS]
-    while chosen and chosen[-1].rstrip().endswith((":", "：")):  # its block fell beyond the cap
+    while chosen and (chosen[-1].rstrip().endswith((":", "：")) or chosen[-1].endswith("**")):  # beyond the cap
         chosen.pop()
     return tuple(chosen)
 

@@ -21,6 +21,7 @@ from assistant.pipeline.compose import (
     Fix,
     FixSource,
     adapt,
+    checks_heading,
     example_names,
     rank_faq,
     section_kinds,
@@ -117,7 +118,7 @@ class AnswerPlan:
     reviewed: tuple[Finding, ...] | None
     ask_policy: bool
     ask_slots: tuple[Slot, ...]
-    sections: tuple[tuple[str, tuple[str, ...]], ...]  # ("cause" | "steps", paragraphs), the intent's first
+    sections: tuple[tuple[str, tuple[str, ...]], ...]  # ("cause" | "steps" | the article's heading, paragraphs)
     more_faq: tuple[FaqEntry, ...]
     citations: tuple[Citation, ...]
 
@@ -185,7 +186,8 @@ def build_plan(material: Material) -> AnswerPlan:
             intent = Intent.HOW_TO
         engine_fix = material.fix is not None and material.fix.source == FixSource.ENGINE
         evaluated = any(p.evaluated for p in diagnoses)
-        for kind in section_kinds(intent):
+        checks = checks_heading(article)
+        for kind in (*section_kinds(intent), *((checks,) if checks else ())):
             if kind == "cause" and evaluated:
                 continue  # the engine's diagnosis is this customer's cause
             paragraphs = section_paragraphs(article, kind, hidden, question.facts, other_fix=engine_fix)

@@ -433,7 +433,7 @@ def _blocks(plan: AnswerPlan) -> list[_Block]:
         blocks.append(_Para(plan.direct))
     blocks += _case(plan)
     for kind, paragraphs in plan.sections:
-        blocks.append(_Heading(t[kind]))
+        blocks.append(_Heading(t.get(kind, kind)))  # an extra section keeps the article's own heading
         for paragraph in paragraphs:
             fence = re.match(r"^\s*(```|~~~)\s*(\w*)\n(.*)\n\s*\1\s*$", paragraph, re.DOTALL)
             blocks.append(_Code(fence.group(2), fence.group(3)) if fence else _Para(paragraph))

@@ -85,7 +85,15 @@ Use this policy:
 
 ### An older workaround
 
-Some teams grant `s3:*` instead, which is far too wide.
+Some teams grant `s3:*` instead, which is far too wide:
+
+```json invalid
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},]}
+```
+
+## Checks
+
+- Run the policy simulator with the object ARN, not the bucket ARN.
 """
 
 ARTICLE_JA = ARTICLE_EN.replace("lang: en", "lang: ja").replace("## Problem", "## 困っていること").replace(
@@ -96,6 +104,8 @@ ARTICLE_JA = ARTICLE_EN.replace("lang: en", "lang: ja").replace("## Problem", "#
     "バケット名の後ろに `/*` を付けて、オブジェクトに対して許可します。").replace(
     "1. Save the policy.\n2. Try the download again; a new session is not needed.",
     "1. ポリシーを保存します。\n2. もう一度ダウンロードします。新しいセッションは不要です。").replace(
+    "## Checks\n\n- Run the policy simulator with the object ARN, not the bucket ARN.",
+    "## 確認のポイント\n\n- バケットではなくオブジェクトの ARN でポリシーシミュレーターを実行します。").replace(
     "answer: >-\n  s3:GetObject acts on objects, so its Resource must be the object ARN with /* after the bucket "
     "name.\n  Allow the action on arn:aws:s3:::bucket/* and the download works.",
     "answer: >-\n  s3:GetObject はオブジェクトに対する操作なので、Resource にはバケット名の後ろに /* を付けた\n"
@@ -164,8 +174,9 @@ def test_the_articles_example_never_reaches_the_answer(article_en, catalog):
         "S3 actions act on different resource types: `s3:GetObject` needs the object ARN.",))
 
 
-def test_the_steps_are_whole_paragraphs_without_policy_json_lead_ins_or_sub_sections(article_en, catalog):
+def test_the_steps_are_whole_paragraphs_without_policy_json_lead_ins_or_broken_examples(article_en, catalog):
     plan = _plan("How do I let a user download files from my bucket?", article_en, catalog)
+    assert dict(plan.sections)["Checks"] == ("- Run the policy simulator with the object ARN, not the bucket ARN.",)
     assert dict(plan.sections)["steps"] == ("Allow the action on the objects, with `/*` after the bucket name.",
                             "1. Save the policy.", "2. Try the download again; a new session is not needed.")
 
