@@ -38,6 +38,9 @@ _DISTINCT = re.compile(r"(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)")  # as 
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
 _PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "account", "account-id": "account",
                       "region": "region", "user": "user", "user-name": "user", "role": "role", "role-name": "role"}
+# sentences that send the customer elsewhere instead of answering, and unfilled upper-case placeholders
+_POINTS_AWAY = re.compile(r"記事を参照|記事を確認してください|"
+                          r"(?i:see the (?:related |other |policy )?(?:example in the )?article)|<[A-Z][A-Z0-9_-]{2,}>")
 _SERVICE_PRINCIPAL = ".amazonaws.com"
 _GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations", "github"})
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -243,7 +246,7 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
         if fence and fence.group(2).lower() == "json":
             continue
         adapted = adapt(unit, hidden, facts)
-        if adapted is None or (other_fix and _REPLACES_POLICY.search(unit)):
+        if adapted is None or _POINTS_AWAY.search(unit) or (other_fix and _REPLACES_POLICY.search(unit)):
             continue
         kept.append((position, adapted))
     # a lead-in ("…:") or a sub-heading stays only when what it introduces, the unit right after it, stays too
