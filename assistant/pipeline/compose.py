@@ -39,7 +39,7 @@ _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
 _PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "account", "account-id": "account",
                       "region": "region", "user": "user", "user-name": "user", "role": "role", "role-name": "role"}
 # sentences that send the customer elsewhere instead of answering, and unfilled upper-case placeholders
-_POINTS_AWAY = re.compile(r"記事を参照|記事を確認してください|"
+_POINTS_AWAY = re.compile(r"を参照|記事を確認してください|(?i:\bsee `)|"
                           r"(?i:see the (?:related |other |policy )?(?:example in the )?article)|<[A-Z][A-Z0-9_-]{2,}>")
 _SERVICE_PRINCIPAL = ".amazonaws.com"
 _GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations", "github"})
