@@ -41,6 +41,9 @@ _PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "a
 # sentences that send the customer elsewhere instead of answering, and unfilled upper-case placeholders
 _POINTS_AWAY = re.compile(r"を参照|記事を確認してください|(?i:\bsee `)|"
                           r"(?i:see the (?:related |other |policy )?(?:example in the )?article)|<[A-Z][A-Z0-9_-]{2,}>")
+# sentences about the article's own example ("the user's current policy…"), which the customer may not share
+_EXAMPLE_TALK = re.compile(r"現在のポリシー|修正後のポリシー|この例では|(?i:the user's current policy|the fixed policy|"
+                           r"in this example|the example's)")
 _SERVICE_PRINCIPAL = ".amazonaws.com"
 _GENERIC_SERVICES = frozenset({"iam", "sts", "aws", "organizations", "github"})
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -246,7 +249,8 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
         if fence and fence.group(2).lower() == "json":
             continue
         adapted = adapt(unit, hidden, facts)
-        if adapted is None or _POINTS_AWAY.search(unit) or (other_fix and _REPLACES_POLICY.search(unit)):
+        if adapted is None or _POINTS_AWAY.search(unit) or _EXAMPLE_TALK.search(unit) or (
+                other_fix and _REPLACES_POLICY.search(unit)):
             continue
         kept.append((position, adapted))
     # a lead-in ("…:") or a sub-heading stays only when what it introduces, the unit right after it, stays too
