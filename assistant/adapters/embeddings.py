@@ -272,21 +272,21 @@ class CachedEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors from the shipped set and the cache where known; the rest embedded by the model and cached."""
         vectors = self.known(texts)
-        missing = [i for i in range(len(texts)) if i not in vectors]
+        # each distinct text once: an article's FAQ chunk shares its summary chunk's embedding text
+        missing = list(dict.fromkeys(texts[i] for i in range(len(texts)) if i not in vectors))
         if missing:
-            fresh = self.inner.embed_documents([texts[i] for i in missing])
+            fresh = dict(zip(missing, self.inner.embed_documents(missing), strict=True))
             connection = self._connect()
             try:
                 with connection:
                     connection.executemany(
                         "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                        [(self._key(texts[i]), np.asarray(v, dtype=np.float32).tobytes())
-                         for i, v in zip(missing, fresh, strict=True)])
+                        [(self._key(text), np.asarray(v, dtype=np.float32).tobytes()) for text, v in fresh.items()])
             except sqlite3.Error as exc:
                 raise self._cache_error(exc) from exc
             finally:
                 connection.close()
-            vectors.update({i: _half(v) for i, v in zip(missing, fresh, strict=True)})
+            vectors.update({i: _half(fresh[t]) for i, t in enumerate(texts) if i not in vectors})
         return [vectors[i] for i in range(len(texts))]
 
     def embed_query(self, text: str) -> list[float]:

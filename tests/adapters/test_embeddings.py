@@ -175,3 +175,11 @@ def test_the_cache_embeds_each_text_once_across_instances(tmp_path: Path) -> Non
     assert second.embed_documents(["bb", "ccc", "a"]) == [[2.0, 1.0], [3.0, 1.0], [1.0, 1.0]]
     assert inner.embedded == ["a", "bb", "ccc"]
     assert (second.model_name, second.dimension) == ("counting", 2)
+
+
+def test_a_text_repeated_in_one_batch_is_embedded_once(tmp_path: Path) -> None:
+    inner = _CountingModel()
+    cache = CachedEmbeddings(inner, tmp_path / "cache.sqlite3")  # type: ignore[arg-type]  # duck-typed model
+    # an article's FAQ chunk is embedded with its summary chunk's text: one model call for both
+    assert cache.embed_documents(["summary", "x", "summary"]) == [[7.0, 1.0], [1.0, 1.0], [7.0, 1.0]]
+    assert inner.embedded == ["summary", "x"]
