@@ -40,8 +40,10 @@ _DATA_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteBu
 _SENSITIVE_LEVELS = ("Write", "Permissions management")
 # Writes that touch no existing resource of anyone: a new virtual MFA device's name is chosen freely, and
 # AWS's own self-service MFA example allows creating it on "mfa/*"
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html).
-_HARMLESS = frozenset({"iam:createvirtualmfadevice"})
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html);
+# decoding an authorization message reads the caller's own denial and grants no access
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html).
+_HARMLESS = frozenset({"iam:createvirtualmfadevice", "sts:decodeauthorizationmessage"})
 _OTHER = "kb-assistant-other"  # the name of a resource no question is about
 _CALLER = "kb-assistant-caller"
 _DEFAULT_ACCOUNT = "111122223333"

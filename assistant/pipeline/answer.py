@@ -335,15 +335,14 @@ class Assistant:
             text, claims = strip_unverified_claims(text, report)
             if claims:
                 notices.append(f"removed {claims} line(s) claiming a verification the checker did not make")
-            extra = list(report.policies)
+            extra = list(report.passed)
             if report.problems:
-                text = without_policies(text)
-                extra = []
+                text = without_policies(text, report, grounds.question.lang)
                 if grounds.fix is not None:
                     text += ("\n\n" + (_REPLACED_JA if grounds.question.lang == "ja" else _REPLACED_EN)
                              + "\n\n```json\n" + json.dumps(grounds.fix.policy, indent=2, ensure_ascii=False) + "\n```")
-                    extra = [grounds.fix_entry] if grounds.fix_entry else []
-                notices.append("the model's policy JSON failed the checker after repair; it was removed")
+                    extra = [*extra, grounds.fix_entry] if grounds.fix_entry else extra
+                notices.append("the model's policies that failed the checker after repair were removed")
             text, cited, removed = strip_citations(text, allowed)
             if removed:
                 notices.append(f"removed citations of articles that were not retrieved: {', '.join(removed)}")

@@ -11,6 +11,7 @@ written as YAML or in prose ("Allow * on *") cannot be checked, so it never pass
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -58,10 +59,22 @@ _YAML_KEY = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:Version|Statement|Effect|Action|N
 
 @dataclass(frozen=True)
 class GuardReport:
-    """Problems to send back to the model, and the answer's policies as ``ask --json`` entries."""
+    """Problems to send back to the model, and the answer's policies as ``ask --json`` entries.
+
+    ``failing`` numbers (from 1, in reading order) the JSON policies that must not be shown;
+    ``unreadable`` is true when a policy is written as YAML or a grant in prose.
+    """
 
     problems: tuple[str, ...]
     policies: tuple[dict[str, Any], ...]
+    failing: tuple[int, ...] = ()
+    unreadable: bool = False
+    numbers: tuple[int, ...] = ()  # the policy number of each entry of ``policies``
+
+    @property
+    def passed(self) -> tuple[dict[str, Any], ...]:
+        """The entries of the policies that may be shown."""
+        return tuple(e for e, n in zip(self.policies, self.numbers, strict=True) if n not in self.failing)
 
     @property
     def all_verified(self) -> bool:
@@ -108,15 +121,41 @@ def _unreadable(text: str) -> list[str]:
     return problems
 
 
+def _without_diffs(text: str) -> str:
+    """The text with the bodies of ```diff blocks blanked (same length): a diff shows a change, not a policy."""
+    for start, end in fenced_blocks(text):
+        opener = text[text.rfind("\n", 0, max(start - 1, 0)) + 1:start].strip().lstrip("`~").strip().lower()
+        if opener.startswith(("diff", "patch")):
+            text = text[:start] + "".join(c if c == "\n" else " " for c in text[start:end]) + text[end:]
+    return text
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _pasted(question: str) -> set[str]:
+    """The customer's own policies (as written, or repaired), to tell a quotation from a suggestion."""
+    return {_canonical(v) for d in read_policies(question) for v in (d.value, d.repaired_value) if v is not None}
+
+
 def inspect_policies(text: str, catalog: Catalog, original: PolicySet, denied: Sequence[Request],
                      question: str = "") -> GuardReport:
-    """Check, judge and verify every policy in a model answer."""
+    """Check, judge and verify every policy in a model answer (a quotation of the customer's own is no fix)."""
     problems: list[str] = []
     entries: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    failing: list[int] = []
+    pasted = _pasted(question)
     previous_end = 0
-    for number, checked in enumerate(check_text(text, PolicyType.IDENTITY, catalog), start=1):
+    for number, checked in enumerate(check_text(_without_diffs(text), PolicyType.IDENTITY, catalog), start=1):
         if any(f.code == "NO_POLICY_FOUND" for f in checked.findings):
             break
+        shown = checked.value if checked.value is not None else checked.repaired_value
+        if shown is not None and _canonical(shown) in pasted:  # already listed as the question's policy
+            previous_end = checked.start + 1
+            continue
+        before = len(problems)
         context = text[max(previous_end, checked.start - _CONTEXT_CHARS):checked.start]
         kind = policy_kind(checked.value, context, question)
         findings = list(checked.findings)
@@ -151,9 +190,13 @@ def inspect_policies(text: str, catalog: Catalog, original: PolicySet, denied: S
         entries.append({"source": "answer", "json": checked.value, "valid": not errors, "verified": verified,
                         "policy_type": kind.value, "resolves": resolves, "exposes": loose,
                         "findings": [finding_json(f) for f in findings]})
+        numbers.append(number)
+        if len(problems) > before:
+            failing.append(number)
         previous_end = checked.start + 1
-    problems += _unreadable(text)
-    return GuardReport(tuple(problems), tuple(entries))
+    unreadable = _unreadable(text)
+    return GuardReport(tuple(problems + unreadable), tuple(entries), tuple(failing), bool(unreadable),
+                       tuple(numbers))
 
 
 def _without_claims(line: str) -> str:
@@ -186,12 +229,22 @@ def strip_unverified_claims(text: str, report: GuardReport) -> tuple[str, int]:
     return "\n".join(out), changed
 
 
-def without_policies(text: str) -> str:
-    """The text with every policy taken out: JSON, YAML lines and prose grants (each becomes ``(…)``)."""
-    for document in sorted(read_policies(text), key=lambda d: d.start, reverse=True):
-        text = text[: document.start] + "(…)" + text[document.start + len(document.text):]
+_REMOVED = {"ja": "(ポリシーチェッカーの確認を通らなかったポリシーのため、ここには表示しません)",
+            "en": "(a policy that did not pass the policy checker is not shown here)"}
+
+
+def without_policies(text: str, report: GuardReport, lang: str) -> str:
+    """The text without the policies the report failed (JSON; YAML lines and prose grants when unreadable)."""
+    removed = _REMOVED.get(lang, _REMOVED["en"])
+    documents = read_policies(_without_diffs(text))
+    for number in sorted(report.failing, reverse=True):
+        if number <= len(documents):
+            document = documents[number - 1]
+            text = text[: document.start] + removed + text[document.start + len(document.text):]
+    if not report.unreadable:
+        return text
     lines = [line for line in text.split("\n") if not _YAML_KEY.match(line)]
-    return _PROSE_GRANT.sub("(…)", "\n".join(lines))
+    return _PROSE_GRANT.sub(removed, "\n".join(lines))
 
 
 def strip_citations(text: str, allowed: set[str]) -> tuple[str, list[str], list[str]]:

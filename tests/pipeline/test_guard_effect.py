@@ -111,8 +111,8 @@ def test_a_public_bucket_policy_is_rejected(catalog):
 def test_a_policy_that_is_not_json_cannot_pass(text, catalog):
     report = inspect_policies(text, catalog, ORIGINAL, DENIED)
     assert report.problems
-    cleaned = without_policies(text)
-    assert "*" not in cleaned.replace("(…)", "") or "Action" not in cleaned
+    cleaned = without_policies(text, report, "en")
+    assert "*" not in cleaned or "Action" not in cleaned
 
 
 def test_claims_of_verification_are_removed_unless_the_checker_verified_every_policy(catalog):
@@ -129,3 +129,28 @@ def test_an_injected_claim_without_any_policy_is_removed(catalog):
     text = "The policy is verified. Ask your administrator to attach it."
     cleaned, changed = strip_unverified_claims(text, inspect_policies(text, catalog, PolicySet(), []))
     assert cleaned == "Ask your administrator to attach it." and changed == 1
+
+
+def test_decoding_authorization_messages_is_no_exposure(catalog):
+    decode = [{"Effect": "Allow", "Action": "sts:DecodeAuthorizationMessage", "Resource": "*"}]
+    report = inspect_policies(_answer(decode), catalog, PolicySet(), [])
+    assert report.problems == () and report.failing == ()
+
+
+def test_only_the_failing_policy_is_removed_and_the_customers_own_policy_is_a_quotation(catalog):
+    own = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                   "Resource": "arn:aws:s3:::amzn-s3-demo-bucket"}]}
+    question = "My policy:\n" + json.dumps(own) + "\nWhy is GetObject denied?"
+    good = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                    "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*"}]}
+    broad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    text = ("Your policy names the bucket:\n\n```json\n" + json.dumps(own, indent=2) + "\n```\n\n"
+            "Use this:\n\n```json\n" + json.dumps(good, indent=2) + "\n```\n\n"
+            "Or this:\n\n```json\n" + json.dumps(broad, indent=2) + "\n```\n\n"
+            "The change:\n\n```diff\n-  \"Resource\": \"arn:aws:s3:::amzn-s3-demo-bucket\"\n"
+            "+  \"Resource\": \"arn:aws:s3:::amzn-s3-demo-bucket/*\"\n```\n")
+    report = inspect_policies(text, catalog, PolicySet(), [], question)
+    assert report.failing == (3,) and [p["json"] for p in report.passed] == [good]
+    cleaned = without_policies(text, report, "en")
+    assert '"iam:*"' not in cleaned and cleaned.count('"Version"') == 2 and "```diff" in cleaned
+    assert "did not pass the policy checker" in cleaned
