@@ -4,7 +4,8 @@ For an explicit deny from ``Deny`` + ``NotAction`` the action is exempted (added
 only when the catalog says it is List or Read level; otherwise the trade-off is explained and
 nothing is proposed. For an implicit deny a fix never widens a statement that also grants other
 actions: the denied action gets its own statement on the denied resource, generalized only to its
-siblings (``mfa/Test`` → ``mfa/*``, device names being chosen freely); only a statement that grants
+siblings (``mfa/Test`` → ``mfa/*``, device names being chosen freely; an S3 object → the keys under its
+prefix); only a statement that grants
 nothing but that action is edited in place. Denials from other policy kinds are explained.
 """
 
@@ -142,7 +143,9 @@ def _resource_pattern(request: Request) -> str:
     if parts is None:
         return request.resource
     head, slash, _ = parts[5].rpartition("/")
-    if slash and head and "/" not in head:
+    # an S3 object's siblings are the keys under its prefix (next month's report is read the same way);
+    # elsewhere a path may group other principals' resources (user/division/alice), so one level only
+    if slash and head and ("/" not in head or parts[2] == "s3"):
         parts[5] = f"{head}/*"
     return ":".join(parts)
 

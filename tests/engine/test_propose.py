@@ -141,3 +141,17 @@ def test_a_denial_from_an_scp_is_not_patched_in_the_identity_policy(catalog):
     policies = PolicySet(identity=(parse_policy(policy)[0],), scps=(OrgLevel("r-root", (deny_all,)),))
     proposal = propose_fix([policy], policies, [READ], catalog)
     assert [(o.kind, o.blocked_by) for o in proposal.obstacles] == [(ObstacleKind.OTHER_POLICY, ("scp",))]
+
+
+@pytest.mark.parametrize(("resource", "pattern"), [
+    ("arn:aws:s3:::reports/2026-11.csv", "arn:aws:s3:::reports/*"),
+    ("arn:aws:s3:::reports/monthly/2026-11.csv", "arn:aws:s3:::reports/monthly/*"),  # the keys under its prefix
+    ("arn:aws:iam::123456789012:user/division/alice", "arn:aws:iam::123456789012:user/division/alice"),
+])
+def test_the_denied_resource_is_widened_only_to_its_siblings(catalog, resource, pattern):
+    action = "s3:GetObject" if ":s3:" in resource else "iam:GetUser"
+    policy = _one(["s3:ListBucket"], "arn:aws:s3:::reports")
+    denied = Request(READ.principal, action, resource)
+    proposal = propose_fix([policy], _policy(policy), [denied], catalog)
+    assert proposal.verified
+    assert proposal.verification.newly_granted == (f"{action} on {pattern}",)
