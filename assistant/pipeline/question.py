@@ -213,6 +213,15 @@ class Question:
     demands: tuple[Demand, ...] = ()
 
 
+# An access-denied message up to its reason, so that a resource name in it (a Japanese object key) does not
+# decide the language, while the customer's own words after it on the same line still do.
+_ERROR_MESSAGE = re.compile(
+    r"User:\s*(?:(?!User:)\S){1,1024}\s*is not authorized to perform:"
+    r"(?:(?!because no|with an explicit deny)[^\n]){0,2048}"
+    r"(?:because no [A-Za-z -]{1,60} allows the \S{1,200} action"
+    r"|with an explicit deny in (?:a|an|the) [A-Za-z -]{1,60}?polic(?:y|ies)(?::\s*arn:\S{1,2048})?)?")
+
+
 def detect_language(text: str) -> str:
     """``ja`` when the text has kana or several kanji, else ``en``."""
     return "ja" if _KANA.search(text) or len(_KANJI.findall(text)) >= 2 else "en"
@@ -241,7 +250,7 @@ def _pasted_policies(text: str, catalog: Catalog) -> tuple[CheckedPolicy, ...]:
 def read_question(text: str, history: Sequence[Turn], catalog: Catalog) -> Question:
     """Read a question; errors and policies missing from a follow-up come from earlier user turns."""
     prose = _prose(text)
-    without_errors = re.sub(r"User:\s*(?:(?!User:)\S){1,1024}\s*is not authorized to perform:[^\n]*", " ", prose)
+    without_errors = _ERROR_MESSAGE.sub(" ", prose)
     lang = detect_language(without_errors) if without_errors.strip() else detect_language(prose)
     denials = parse_denials(text)
     policies = _pasted_policies(text, catalog)

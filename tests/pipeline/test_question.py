@@ -69,3 +69,21 @@ def test_a_policy_with_action_star_is_not_a_demand(catalog):
     pasted = ('このポリシーは危ないですか? {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
               '"Action": "*", "Resource": "*"}]}')
     assert read_question(pasted, (), catalog).demands == ()
+
+
+DENIED_TAIL = ("User: arn:aws:sts::123456789012:assumed-role/AppRole/i-0123 is not authorized to perform: s3:GetObject "
+               "on resource: \"arn:aws:s3:::amzn-s3-demo-bucket/{key}\" because no VPC endpoint policy allows the "
+               "s3:GetObject action")
+LANGUAGES = [
+    # the customer's words after the pasted message, on the same line, decide the language
+    ("An error occurred (AccessDenied): " + DENIED_TAIL.format(key="data.csv") + " と出ます。どこを直せばいいですか?",
+     "ja"),
+    # a Japanese object key inside the message does not
+    ("Why is this denied? " + DENIED_TAIL.format(key="レポート/月次.csv"), "en"),
+    ("ロールで S3 が読めません。", "ja"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), LANGUAGES, ids=["ja-after-message", "en-with-japanese-key", "ja-plain"])
+def test_the_language_is_the_customers_not_the_messages(catalog, text, lang):
+    assert read_question(text, (), catalog).lang == lang
