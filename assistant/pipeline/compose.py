@@ -34,6 +34,8 @@ _CAUSE_INTENTS = frozenset({Intent.WHY, Intent.WHAT, Intent.DIFFERENCE, Intent.Y
 _MAX_PARAGRAPHS = 12
 _SLOT = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 _ARN_TEXT = re.compile(r"\barn:aws[a-z-]*:[^\s`\"',)]*")
+# Paths AWS itself defines in IAM ARNs (service-linked and Identity Center roles): never an example's name.
+_AWS_PATHS = frozenset({"aws-service-role", "aws-reserved", "service-role", "sso.amazonaws.com"})
 _DISTINCT = re.compile(r"(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)")  # as a made-up name looks
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
 _PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "account", "account-id": "account",
@@ -130,20 +132,23 @@ def example_names(article: Article) -> dict[str, str]:
     texts = [article.body, *article.errors, json.dumps(list(article.scenarios), default=str)]
     names: dict[str, str] = {span: "name" for span in _CODE_SPAN.findall(problem)
                              if _EXAMPLE_SPAN.fullmatch(span) and not _DATE.fullmatch(span)}
-    for block in article.blocks:
+    for block in article.blocks:  # the fix's Sids too: a customer with their own policy has none of them
         names.update((sid, "name") for sid in re.findall(r'"Sid"\s*:\s*"([^"]+)"', block.text))
     for text in texts:
         for arn in _ARN_TEXT.findall(text):
             parts = arn.split(":", 5)
-            if len(parts) < 6:
-                continue
-            if re.fullmatch(r"\d{12}", parts[4]):
+            if len(parts) < 6 or (parts[4] and not re.fullmatch(r"\d{12}", parts[4])):
+                continue  # an AWS-owned ARN (account "aws", "cloudfront"…) names AWS's things, not the example's
+            if parts[4]:
                 names[parts[4]] = "account"
             kind = "bucket" if parts[2] == "s3" else "name"
-            for position, part in enumerate(parts[5].split("/")):
+            segments = parts[5].split("/")
+            for position, part in enumerate(segments):
                 if position == 1 and parts[5].startswith(("user/", "role/", "assumed-role/")):
                     kind = "user" if parts[5].startswith("user/") else "role"
-                if _DISTINCT.fullmatch(part) and "$" not in part and "*" not in part and "?" not in part:
+                typed = position == 0 and kind != "bucket" and len(segments) > 1  # user/, oidc-provider/…
+                if not typed and part not in _AWS_PATHS and _DISTINCT.fullmatch(part) and "$" not in part \
+                        and "*" not in part and "?" not in part:
                     names.setdefault(part, kind if position <= 1 else "name")
                 kind = "name" if kind == "bucket" else kind
     if article.fix is not None:

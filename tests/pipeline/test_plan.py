@@ -394,3 +394,46 @@ def test_the_articles_example_becomes_the_customers_values_or_is_left_out(articl
 
     question = read_question(f"My bucket is s3://{bucket}" if bucket else "My bucket", (), catalog)
     assert adapt(text, example_names(article_en), question.facts) == expected
+
+
+EXAMPLE_NAMES_ARTICLE = """---
+id: names
+lang: en
+title: Names
+summary: Names.
+fix:
+  policy: fix
+  slots: {}
+---
+
+## Problem
+
+The user `arn:aws:iam::123456789012:user/dev-kim` has `arn:aws:iam::aws:policy/AdministratorAccess`, trusts
+`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` and the service-linked role
+`arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`; CloudFront signs as
+`arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE`.
+
+```json name=before
+{"Version": "2012-10-17", "Statement": [{"Sid": "Old-Statement-1", "Effect": "Allow", "Action": "s3:ListBucket",
+ "Resource": "*"}]}
+```
+
+## Why
+
+Why.
+
+## Resolution
+
+```json name=fix
+{"Version": "2012-10-17", "Statement": [{"Sid": "AllowReadReports-2", "Effect": "Allow", "Action": "s3:GetObject",
+ "Resource": "*"}]}
+```
+"""
+
+
+def test_example_names_are_the_examples_own_not_aws_terms():
+    from assistant.pipeline.compose import example_names
+
+    names = example_names(parse_article(EXAMPLE_NAMES_ARTICLE, Path("kb/en/names.md")))
+    assert {"123456789012", "dev-kim", "Old-Statement-1", "AWSServiceRoleForECS"} <= set(names)
+    assert not {"AdministratorAccess", "oidc-provider", "aws-service-role", "CloudFront", "aws"} & set(names)
