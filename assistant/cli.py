@@ -299,6 +299,7 @@ _EXPLAIN_TEXT = {
 def _cmd_explain_error(args: argparse.Namespace) -> int:
     from assistant.engine.cases import policy_of
     from assistant.pipeline.diagnosis import diagnose
+    from assistant.pipeline.render import proposal_lines
     from assistant.wire import explain_error_document
 
     message_text = _stdin() if args.text == "-" else args.text
@@ -322,7 +323,7 @@ def _cmd_explain_error(args: argparse.Namespace) -> int:
     fix = document["fix"]
     if fix:
         _echo(words["verified"] if fix["verified"] else words["unverified"])
-        for change in fix["changes"] + fix["notes"]:
+        for change in proposal_lines(report.proposal, lang) if report.proposal else []:
             _echo(f"  - {change}")
         if fix["verified"]:
             _echo(json.dumps(fix["json"][0], indent=2, ensure_ascii=False))

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from assistant.engine.grants import Grant
 from assistant.engine.model import Decision, Finding
-from assistant.engine.propose import Edit, Obstacle, ObstacleKind
+from assistant.engine.propose import Edit, Obstacle, ObstacleKind, Proposal
 from assistant.pipeline.compose import CandidateCheck, Fix, FixSource, policy_diff
 from assistant.pipeline.plan import AnswerPlan, DiagnosisPoint, Scope
 from assistant.pipeline.question import Demand
 
-__all__ = ["render_markdown", "render_plain"]
+__all__ = ["proposal_lines", "render_markdown", "render_plain"]
 
 
 @dataclass(frozen=True)
@@ -308,6 +308,12 @@ def _edit(edit: Edit, lang: str) -> str:
     t = _T[lang]
     return t[edit.kind.value].format(s=_c(edit.statement), a=_c(edit.action), r=_c(edit.resource or "*"),
                                      l=_level(edit.level, lang))
+
+
+def proposal_lines(proposal: Proposal, lang: str) -> list[str]:
+    """A fix's edits and obstacles as plain lines in ``lang`` (for the command line)."""
+    lines = [_edit(e, lang) for e in proposal.edits] + [_obstacle(o, lang) for o in proposal.obstacles]
+    return [_unmark(line) for line in lines]
 
 
 def _grant(grant: Grant, lang: str) -> str:

@@ -36,10 +36,14 @@ def run(args: list[str], locale: str = "C.UTF-8", cwd: Path = REPO) -> subproces
     (["explain-error", ERROR_1, "--policy", POLICY], "ja_JP.UTF-8", "を明示的に拒否しています", "explicitly denies"),
     (["explain-error", ERROR_1, "--policy", POLICY, "--lang", "en"], "ja_JP.UTF-8", "explicitly denies",
      "明示的に"),
+    (["explain-error", ERROR_1, "--policy", POLICY, "--lang", "ja"], "C.UTF-8",
+     "NotAction に iam:ListVirtualMFADevices を追加", "new statement"),  # the fix's changes too
+    (["explain-error", ERROR_1, "--policy", POLICY, "--lang", "en"], "C.UTF-8",
+     "new statement AllowListVirtualMFADevices: allows iam:ListVirtualMFADevices", "新設"),
     (["check", SEED, "--lang", "ja"], "C.UTF-8", "JSON の中に注記 ('← 追加') が書かれています", "annotation"),
     (["check", SEED], "C.UTF-8", "An annotation ('← 追加') is written inside the JSON", "注記"),
 ], ids=["simulate-locale-ja", "simulate-locale-c", "simulate-lang-en", "simulate-lang-ja", "explain-ja",
-        "explain-en", "check-ja", "check-en"])
+        "explain-en", "explain-fix-ja", "explain-fix-en", "check-ja", "check-en"])
 def test_text_output_speaks_one_language(args: list[str], locale: str, expected: str, foreign: str) -> None:
     result = run(args, locale)
     assert result.returncode in (0, 1), result.stderr
