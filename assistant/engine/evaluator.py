@@ -96,7 +96,7 @@ class Evaluation:
     def warnings(self) -> tuple[str, ...]:
         """Conditions no decision may rest on: their operator is unknown, so AWS would reject the policy."""
         return tuple(
-            f"{t.kind.value} policy {t.policy_index + 1}, statement {t.statement.index}: unknown condition "
+            f"{t.kind.value} policy {t.policy_index + 1}, statement {t.statement.index + 1}: unknown condition "
             f"operator '{c.operator}' (AWS rejects this policy); the {t.effect} was not applied"
             for t in self.traces for c in t.unreadable_conditions
         )

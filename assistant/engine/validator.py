@@ -393,8 +393,8 @@ class _Validator:
             key = (statement.effect, statement.action, statement.not_action, statement.resource,
                    statement.not_resource, statement.principal, statement.not_principal, conditions)
             if key in seen:
-                self.add("REDUNDANT_STATEMENT", _statement_path(self.document, statement), index=statement.index,
-                         other=seen[key])
+                self.add("REDUNDANT_STATEMENT", _statement_path(self.document, statement), index=statement.index + 1,
+                         other=seen[key] + 1)  # numbered from 1 for people; the JSON path keeps 0-based indexes
             seen.setdefault(key, statement.index)
 
     def variables(self) -> None:

@@ -187,3 +187,4 @@ def test_simulate_warns_about_an_unknown_condition_operator(tmp_path):
     line = json.loads(result.stdout)
     assert line["decision"] == "Allowed"
     assert len(line["warnings"]) == 1 and "BoolIfExist" in line["warnings"][0]
+    assert "policy 1, statement 2:" in line["warnings"][0]  # the Deny, the second statement, counted from 1

@@ -342,3 +342,15 @@ def test_more_policies_than_iam_attaches_are_read_up_to_the_quota(catalog):
     item = _only(findings_of(results), "TOO_MANY_POLICIES")
     assert item.line == text[: text.index("Policy 21:")].count("\n") + 2  # placed on the first unread policy
     _assert_finding_is_complete(item, text)
+
+
+def test_statements_are_numbered_from_one_in_messages(catalog):
+    from assistant.engine.checker import check_text
+    from assistant.engine.model import PolicyType
+
+    text = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"},'
+            ' {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}')
+    (finding,) = [f for f in check_text(text, PolicyType.IDENTITY, catalog)[0].findings
+                  if f.code == "REDUNDANT_STATEMENT"]
+    assert (finding.message, finding.message_ja, finding.path) == (
+        "Statement 2 repeats statement 1.", "ステートメント 2 はステートメント 1 と同じ内容です。", "/Statement/1")
