@@ -60,6 +60,8 @@ _STOP = frozenset({"a", "an", "the", "i", "my", "me", "we", "our", "you", "your"
 _REPLACES_POLICY = re.compile(r"置き換え|差し替え|ポリシー例|次のポリシー|\breplace\b|\bswap\b|example policy|"
                               r"policy example|the following policy", re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"^\s*(```|~~~)\s*(\w*)")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_NUMBERED = re.compile(r"^(\d+)(?=[.)]\s)")
 
 
 class FixSource:
@@ -185,8 +187,8 @@ def _units(text: str) -> list[str]:
     fenced = False
 
     def flush() -> None:
-        if current:
-            units.append("\n".join(current).strip())
+        if current:  # the indent stays: it tells a list item's continuation (its command block) from a paragraph
+            units.append("\n".join(current).strip("\n").rstrip())
             current.clear()
 
     for line in text.split("\n"):
@@ -203,7 +205,7 @@ def _units(text: str) -> list[str]:
             continue
         if not line.strip():
             flush()
-        elif re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) and not line.startswith("  "):
+        elif _ITEM.match(line) and not line.startswith("  "):
             flush()
             current.append(line)
         else:
@@ -241,7 +243,13 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
     units = _units(section.text)
     kept: list[tuple[int, str]] = []
     skipping = False
+    item_dropped = False  # a list item left out takes its indented continuation (its command block) with it
     for position, unit in enumerate(units):
+        if unit[:1].isspace():
+            if item_dropped:
+                continue
+        else:
+            item_dropped = bool(_ITEM.match(unit))
         if unit.startswith("#"):
             following = list(itertools.takewhile(lambda u: not u.startswith("#"), units[position + 1:]))
             skipping = _broken_example(following)
@@ -258,6 +266,7 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
                 other_fix and _REPLACES_POLICY.search(unit)):
             continue
         kept.append((position, adapted))
+        item_dropped = False
     # a lead-in ("…:") or a sub-heading stays only when what it introduces, the unit right after it, stays too
     chosen = [text for number, (position, text) in enumerate(kept)
               if not (text.rstrip().endswith((":", "：")) or (text.startswith("**") and text.endswith("**")))
@@ -265,7 +274,23 @@ def section_paragraphs(article: Article, kind: str, hidden: Mapping[str, str], f
     chosen = chosen[:_MAX_PARAGRAPHS]
     while chosen and (chosen[-1].rstrip().endswith((":", "：")) or chosen[-1].endswith("**")):  # beyond the cap
         chosen.pop()
-    return tuple(chosen)
+    return _renumbered(chosen)
+
+
+def _renumbered(units: Sequence[str]) -> tuple[str, ...]:
+    """Numbered steps counted again after some were left out: no gaps, no list that starts at 3. A list
+    starts again at a sub-heading or where the article itself starts one at 1."""
+    out: list[str] = []
+    count = 0
+    for unit in units:
+        number = _NUMBERED.match(unit)
+        if number:
+            count = 1 if number.group(1) == "1" else count + 1
+            unit = str(count) + unit[number.end():]
+        elif unit.startswith("**") and unit.endswith("**"):
+            count = 0
+        out.append(unit)
+    return tuple(out)
 
 
 # --- the canonical fix, filled -------------------------------------------------------------------

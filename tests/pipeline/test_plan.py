@@ -437,3 +437,59 @@ def test_example_names_are_the_examples_own_not_aws_terms():
     names = example_names(parse_article(EXAMPLE_NAMES_ARTICLE, Path("kb/en/names.md")))
     assert {"123456789012", "dev-kim", "Old-Statement-1", "AWSServiceRoleForECS"} <= set(names)
     assert not {"AdministratorAccess", "oidc-provider", "aws-service-role", "CloudFront", "aws"} & set(names)
+
+
+STEPS_ARTICLE = """---
+id: steps
+lang: en
+title: Steps
+summary: Steps.
+---
+
+## Problem
+
+The user `dev-kim` is denied.
+
+## Why
+
+Why.
+
+## Resolution
+
+1. Find the caller of `dev-kim`:
+
+   ```bash
+   aws sts get-caller-identity
+   ```
+
+2. Read the policy.
+
+3. Ask `dev-kim` to sign in again.
+
+4. Retry the request.
+
+### Another way
+
+1. Open the console.
+
+2. Read the message of `dev-kim`.
+
+3. Retry.
+"""
+
+# (the customer's question, the numbered steps the answer shows, in order)
+RENUMBERED = [
+    ("How do I fix it?", ["1. Read the policy.", "2. Retry the request.", "**Another way**", "1. Open the console.",
+                          "2. Retry."]),
+    ("How do I fix it for arn:aws:iam::111122223333:user/dev-kim?",
+     ["1. Find the caller of `dev-kim`:", "```bash", "2. Read the policy.", "3. Ask `dev-kim` to sign in again.",
+      "4. Retry the request.", "**Another way**", "1. Open the console.", "2. Read the message of `dev-kim`.",
+      "3. Retry."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RENUMBERED)
+def test_steps_left_out_leave_no_gap_in_the_numbering_and_take_their_command_with_them(catalog, text, expected):
+    article = parse_article(STEPS_ARTICLE, Path("kb/en/steps.md"))
+    steps = dict(_plan(text, article, catalog).sections)["steps"]
+    assert [s.strip().split("\n")[0] for s in steps] == expected
