@@ -37,6 +37,11 @@ _ARN_TEXT = re.compile(r"\barn:aws[a-z-]*:[^\s`\"',)]*")
 # Paths AWS itself defines in IAM ARNs (service-linked and Identity Center roles): never an example's name.
 _AWS_PATHS = frozenset({"aws-service-role", "aws-reserved", "service-role", "sso.amazonaws.com"})
 _DISTINCT = re.compile(r"(?=.{4,}$)(?:\d{12}|.*[-_\d].*|.*[a-z][A-Z].*)")  # as a made-up name looks
+# people's names the examples use for a user or a session (AWS's documentation and this KB): too plain for
+# _DISTINCT, yet the article's own, while plain role-like names (deployer, build, ci) are also ordinary words
+_SAMPLE_PEOPLE = frozenset({"alice", "bob", "carol", "jane", "janedoe", "john", "johndoe", "mary", "paulo", "mateo",
+                            "akua", "richard", "saanvi", "martha", "nikki", "diego", "tanaka", "sato", "suzuki",
+                            "hanako", "taro", "yamada"})
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
 _PLACEHOLDER_KINDS = {"bucket": "bucket", "bucket-name": "bucket", "account": "account", "account-id": "account",
                       "region": "region", "user": "user", "user-name": "user", "role": "role", "role-name": "role"}
@@ -149,8 +154,9 @@ def example_names(article: Article) -> dict[str, str]:
                 if position == 1 and parts[5].startswith(("user/", "role/", "assumed-role/")):
                     kind = "user" if parts[5].startswith("user/") else "role"
                 typed = position == 0 and kind != "bucket" and len(segments) > 1  # user/, oidc-provider/…
-                if not typed and part not in _AWS_PATHS and _DISTINCT.fullmatch(part) and "$" not in part \
-                        and "*" not in part and "?" not in part:
+                plain_person = kind in ("user", "role") and position >= 1 and part in _SAMPLE_PEOPLE
+                if not typed and part not in _AWS_PATHS and (_DISTINCT.fullmatch(part) or plain_person) \
+                        and "$" not in part and "*" not in part and "?" not in part:
                     names.setdefault(part, kind if position <= 1 else "name")
                 kind = "name" if kind == "bucket" else kind
     if article.fix is not None:

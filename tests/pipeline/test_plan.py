@@ -411,7 +411,9 @@ fix:
 The user `arn:aws:iam::123456789012:user/dev-kim` has `arn:aws:iam::aws:policy/AdministratorAccess`, trusts
 `arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` and the service-linked role
 `arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`; CloudFront signs as
-`arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE`.
+`arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE`. The user
+`arn:aws:iam::123456789012:user/alice` works beside `arn:aws:iam::123456789012:user/deployer` and the session
+`arn:aws:sts::123456789012:assumed-role/Builder/tanaka`.
 
 ```json name=before
 {"Version": "2012-10-17", "Statement": [{"Sid": "Old-Statement-1", "Effect": "Allow", "Action": "s3:ListBucket",
@@ -435,8 +437,11 @@ def test_example_names_are_the_examples_own_not_aws_terms():
     from assistant.pipeline.compose import example_names
 
     names = example_names(parse_article(EXAMPLE_NAMES_ARTICLE, Path("kb/en/names.md")))
-    assert {"123456789012", "dev-kim", "Old-Statement-1", "AWSServiceRoleForECS"} <= set(names)
-    assert not {"AdministratorAccess", "oidc-provider", "aws-service-role", "CloudFront", "aws"} & set(names)
+    assert {"123456789012", "dev-kim", "Old-Statement-1", "AWSServiceRoleForECS", "alice", "tanaka"} <= set(names)
+    assert names["alice"] == "user"
+    # a plain role-like user name is also an ordinary word of the article's prose: it stays
+    assert not {"AdministratorAccess", "oidc-provider", "aws-service-role", "CloudFront", "aws", "deployer"} & set(
+        names)
 
 
 STEPS_ARTICLE = """---
