@@ -25,7 +25,8 @@ from assistant.engine.model import Decision, Finding, PolicyType, Request, Sever
 from assistant.engine.propose import Edit
 from assistant.pipeline.question import Facts, Intent
 
-__all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "checks_heading", "example_names",
+__all__ = ["CandidateCheck", "Fix", "FixSource", "adapt", "article_policies", "asks_its_point", "checks_heading",
+           "example_names",
            "fill_fix", "policy_diff", "rank_faq", "section_kinds", "section_paragraphs", "security_warnings"]
 
 _CAUSE = ("原因", "Why")
@@ -128,6 +129,14 @@ def rank_faq(article: Article, question: str) -> list[tuple[float, FaqEntry]]:
         score = len(asked & terms) / len(terms) if terms else 0.0
         scored.append((round(score, 3), entry))
     return sorted(scored, key=lambda pair: -pair[0])
+
+
+def asks_its_point(article: Article, question: str, entry: FaqEntry) -> bool:
+    """Whether the question shares with an FAQ question a word beyond the article's topic: the title's words
+    ("session policy") and Japanese particles and endings (いくつですか) tell no two entries apart, so a
+    question that matches "How large can a session policy be?" only in those asks something else."""
+    point = {t for t in _terms(entry.q) - _terms(article.title) if not re.search(r"[\u3040-\u309f]", t)}
+    return not point or bool(point & _terms(question))
 
 
 # --- the article's example -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from assistant.pipeline.compose import (
     Fix,
     FixSource,
     adapt,
+    asks_its_point,
     checks_heading,
     example_names,
     rank_faq,
@@ -161,9 +162,12 @@ def _point(diagnosis: Diagnosis) -> DiagnosisPoint:
 
 def _direct(question: Question, article: Article, has_case: bool) -> tuple[str, FaqEntry | None]:
     """The best FAQ answer when the customer asked that question, else the article's direct answer."""
-    ranked = rank_faq(article, question.search_text or question.text)
-    if ranked and ranked[0][0] >= _FAQ_MATCH and (question.intent in _DIRECT_FAQ_INTENTS or not has_case):
-        return ranked[0][1].a, ranked[0][1]
+    text = question.search_text or question.text
+    if question.intent in _DIRECT_FAQ_INTENTS or not has_case:
+        asked = next((entry for score, entry in rank_faq(article, text)
+                      if score >= _FAQ_MATCH and asks_its_point(article, text, entry)), None)
+        if asked is not None:
+            return asked.a, asked
     return article.answer or article.summary, None
 
 

@@ -498,3 +498,45 @@ def test_steps_left_out_leave_no_gap_in_the_numbering_and_take_their_command_wit
     article = parse_article(STEPS_ARTICLE, Path("kb/en/steps.md"))
     steps = dict(_plan(text, article, catalog).sections)["steps"]
     assert [s.strip().split("\n")[0] for s in steps] == expected
+
+
+TOPIC_ARTICLE = """---
+id: session-topic
+lang: en
+title: Credentials from AssumeRole get "because no session policy allows"
+summary: The session policy lacks the action.
+answer: A session policy is the policy passed with --policy to AssumeRole; the session may do only what it allows.
+faq:
+  - q: How large can a session policy be?
+    a: A session policy can have 2,048 characters of plain text.
+  - q: Where do I find the session policy?
+    a: Only the code that called AssumeRole knows the policy it passed.
+---
+
+## Problem
+
+Denied.
+
+## Why
+
+Why.
+
+## Resolution
+
+Fix.
+"""
+
+# (the customer's question, how the answer starts): an FAQ entry answers only a question that shares more with
+# it than the article's topic ("session policy")
+TOPIC_DIRECT = [
+    ("What is a session policy and why does my error say 'because no session policy allows'?",
+     "A session policy is the policy passed"),
+    ("How large can a session policy be?", "A session policy can have 2,048 characters"),
+    ("Where do I find the session policy that was passed?", "Only the code that called AssumeRole"),
+]
+
+
+@pytest.mark.parametrize(("text", "direct"), TOPIC_DIRECT)
+def test_an_faq_entry_that_shares_only_the_topic_with_the_question_does_not_answer_it(catalog, text, direct):
+    article = parse_article(TOPIC_ARTICLE, Path("kb/en/session-topic.md"))
+    assert _plan(text, article, catalog).direct.startswith(direct)
