@@ -70,6 +70,8 @@ _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple((intent, re.compile
                     r"\bi want to\b|\bi need to\b"),
     (Intent.YES_NO, r"(ますか|ですか|でしょうか|できる|いい|必要|動く|効く)([?？]|\s*$)|"
                     r"^\s*(is|are|can|does|do|should|will|must|could|would)\b|"
+                    # a yes/no question after a first sentence that tells the situation
+                    r"[.!]\s+(is|are|can|does|do|should|will|must|could|would)\b[^.?!\n]{0,200}\?|"
                     r"\bis (that|this|it) (expected|normal|possible|true)"),
 ))
 _DEMANDS: tuple[tuple[Demand, re.Pattern[str]], ...] = (

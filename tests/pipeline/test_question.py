@@ -9,6 +9,8 @@ from assistant.pipeline.question import Demand, Intent, read_question
 INTENTS = [
     ("IAM ポリシーの Action って大文字小文字を区別しますか?", Intent.YES_NO),
     ("Is the Resource ARN in an IAM policy case sensitive?", Intent.YES_NO),
+    ("Access Analyzer shows a 'Missing version' warning on my policy. Does that matter if the policy saves fine?",
+     Intent.YES_NO),
     ("ForAllValues と ForAnyValue の違いを教えてください。", Intent.DIFFERENCE),
     ("aws:ResourceTag と aws:RequestTag ってどう使い分けるの?", Intent.DIFFERENCE),
     ("Lambda 関数を作ろうとすると iam:PassRole が許可されていないと言われます。なぜですか?", Intent.WHY),
