@@ -17,20 +17,9 @@ import pytest
 # the first test to run builds the session's index (minutes on a busy machine)
 pytestmark = pytest.mark.timeout(900)
 
-SEED_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "1234567890", "Effect": "Allow",
-         "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice", "iam:DeactivateMFADevice",
-                    "iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices"],
-         "Resource": ["arn:aws:iam::*:mfa/${aws:username}", "arn:aws:iam::*:user/${aws:username}"]},
-        {"Sid": "0987654321", "Effect": "Deny",
-         "NotAction": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice", "iam:DeactivateMFADevice",
-                       "iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices", "iam:ChangePassword",
-                       "iam:GetAccountPasswordPolicy"],
-         "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
-    ],
-}
+# the policy attached in the founding support case, as shipped in examples/
+SEED_POLICY = json.loads((Path(__file__).resolve().parents[2] / "examples" / "attached-policy.json").read_text())
+
 SEED_ERRORS = (
     "User: arn:aws:iam::123456789012:user/IAM-MFA is not authorized to perform: iam:ListVirtualMFADevices on "
     "resource: arn:aws:iam::123456789012:mfa/ with an explicit deny in an identity-based policy\n"

@@ -8,6 +8,8 @@ grant on other users' devices and users, with and without MFA.
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
@@ -18,20 +20,9 @@ from assistant.engine.propose import EditKind, ObstacleKind, propose_fix
 
 ACCOUNT = "123456789012"
 USER = f"arn:aws:iam::{ACCOUNT}:user/IAM-MFA"
-SEED_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "1234567890", "Effect": "Allow",
-         "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice", "iam:DeactivateMFADevice",
-                    "iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices"],
-         "Resource": ["arn:aws:iam::*:mfa/${aws:username}", "arn:aws:iam::*:user/${aws:username}"]},
-        {"Sid": "0987654321", "Effect": "Deny",
-         "NotAction": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice", "iam:DeactivateMFADevice",
-                       "iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices", "iam:ChangePassword",
-                       "iam:GetAccountPasswordPolicy"],
-         "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
-    ],
-}
+# the policy attached in the founding support case, as shipped in examples/
+SEED_POLICY = json.loads((Path(__file__).resolve().parents[2] / "examples" / "attached-policy.json").read_text())
+
 
 
 def _context(mfa: str | None) -> dict[str, tuple[str, ...]]:
