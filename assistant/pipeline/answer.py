@@ -53,6 +53,7 @@ _ACCESS = re.compile(r"権限|アクセス|拒否|許可|ポリシー|iam|mfa|�
                      r"bucket|\btags?\b|secret|\broot\b|account|endpoint|limitexceeded|quota|kubectl|\bacl\b|\bcdk\b|"
                      r"presign|署名付き|token|トークン",
                      re.IGNORECASE)
+_PRICE = re.compile(r"いくら|料金|値段|費用|how much|\bcosts?\b|\bprices?\b|\bpricing\b", re.IGNORECASE)
 _FOREIGN = re.compile(r"\bgcp\b|google cloud|bigquery|azure|entra|active directory|\bazure ad\b|oracle cloud",
                       re.IGNORECASE)
 _FIX_INTENTS = frozenset({Intent.FIX, Intent.HOW_TO, Intent.REVIEW})  # the customer wants a policy
@@ -232,7 +233,9 @@ class Assistant:
         services the question names; otherwise an access question no article covers, or no access question."""
         if question.intent is Intent.INSTRUCTION and not question.denials and not question.policies:
             return Scope.INSTRUCTION
-        access = bool(diagnoses or question.policies or question.facts.actions or question.facts.services) or bool(
+        # a service name makes an access question, unless it is asked about prices ("what does EC2 cost?")
+        about_service = bool(question.facts.services) and not _PRICE.search(question.text)
+        access = bool(diagnoses or question.policies or question.facts.actions or about_service) or bool(
             _ACCESS.search(question.text))
         if not access or (_FOREIGN.search(question.text) and not question.denials):
             return Scope.NOT_ACCESS

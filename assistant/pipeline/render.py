@@ -428,7 +428,7 @@ def _blocks(plan: AnswerPlan) -> list[_Block]:
     if plan.scope is Scope.INSTRUCTION:
         return [_Para(t["capability"])]
     if plan.scope is Scope.NOT_ACCESS:
-        return [_Para(t["not_access"])]
+        return [_Para(t["not_access"]), _Para(t["capability"])]
     blocks = _refusals(plan)
     if plan.scope is Scope.UNCOVERED:
         blocks.append(_Para(t["uncovered"]))

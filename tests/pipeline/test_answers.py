@@ -93,11 +93,14 @@ def test_an_instruction_to_the_assistant_gets_one_line(assistant):
     "Azure AD で条件付きアクセスを設定して MFA を強制したいです",
     "What's the weather like in Tokyo today?",
     "GCP の IAM ロールで BigQuery の権限が足りません",
+    "EC2 の t3.medium を東京リージョンで 1 か月動かすといくらかかりますか?",  # a price, not access
 ])
-def test_out_of_scope_questions_cite_nothing(assistant, question):
+def test_out_of_scope_questions_cite_nothing_and_say_what_the_assistant_does(assistant, question):
     answer = assistant.ask(question, mode="deterministic").to_json()
     assert answer["in_scope"] is False and answer["citations"] == []
-    assert "ナレッジベース" in answer["answer"] or "knowledge base has no article" in answer["answer"]
+    assert ("AWS のアクセス権限に関するものではない" in answer["answer"]
+            or "not a question about AWS access permissions" in answer["answer"])
+    assert "エラーメッセージやポリシーを貼り付けて" in answer["answer"] or "Paste an error message" in answer["answer"]
 
 
 def test_a_follow_up_reuses_the_errors_and_policy_of_the_conversation(assistant, seed_text):
