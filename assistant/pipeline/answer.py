@@ -314,7 +314,8 @@ class Assistant:
         original = PolicySet(identity=tuple(p.policy for p in grounds.attached if p.policy is not None))
         denied = [d.request for d in grounds.diagnoses
                   if d.evaluation and d.evaluation.decision is not Decision.ALLOWED]
-        allowed = {a.id for a in grounds.articles} | {h.id for h in grounds.search.hits}
+        # an answer no article covers cites none
+        allowed = {a.id for a in grounds.articles} | {h.id for h in grounds.search.hits} if grounds.in_scope else set()
         notices: list[str] = []
         started = time.perf_counter()
         try:
@@ -373,7 +374,8 @@ class Assistant:
         timings["analysis"] = (time.perf_counter() - started) * 1000
         grounds = self._grounds(read, timings)
         use_llm = mode == "llm" or (mode == "auto" and self.llm is not None)
-        if use_llm and self.llm is not None and grounds.in_scope:
+        # the model writes every answer but the one-line reply to an instruction aimed at the assistant
+        if use_llm and self.llm is not None and grounds.scope is not Scope.INSTRUCTION:
             yield from hold_unchecked(self._llm_answer(grounds, history, timings))  # nothing unchecked streams
             return
         started = time.perf_counter()

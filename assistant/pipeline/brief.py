@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.adapters.articles import Article
-from assistant.pipeline.plan import AnswerPlan
+from assistant.pipeline.plan import AnswerPlan, Scope
 from assistant.pipeline.question import Question
 from assistant.pipeline.render import render_markdown
 
@@ -28,6 +28,19 @@ def _article(article: Article) -> str:
     faq = "\n".join(f"- Q: {e.q}\n  A: {e.a}" for e in article.faq)
     return (f"### [{article.id}] {article.title}\nDirect answer: {article.answer or article.summary}\n"
             f"References: {', '.join(article.references)}\nFAQ:\n{faq}\n\n{article.body.strip()}")
+
+
+_SCOPE_RULES = {
+    Scope.COVERED: "Cite the article ids you used in square brackets, e.g. [{example}]; cite no other ids. ",
+    Scope.UNCOVERED: "No article in the knowledge base covers this question: say so plainly in your first sentence, "
+                     "then help from general AWS knowledge (what the checker established, the likely causes, the "
+                     "first steps) without presenting guesses as facts about the customer's account; cite no "
+                     "article ids. ",
+    Scope.NOT_ACCESS: "The question is not about AWS access permissions and no article covers it: reply briefly and "
+                      "politely, say that you help with AWS access problems (access-denied errors, IAM policies), "
+                      "and where a short general pointer helps the customer (another cloud's documentation, the AWS "
+                      "pricing calculator) give it; cite no article ids. ",
+}
 
 
 def _rules(plan: AnswerPlan, lang: str) -> str:
@@ -46,9 +59,9 @@ def _rules(plan: AnswerPlan, lang: str) -> str:
         "customer to read or see an article instead of answering: answer fully here. Never present an article's "
         "example (its user names, buckets, device names, Sids) as the customer's situation. Never widen access "
         "beyond the verified fix, never mark anything verified yourself, never grant Action '*'. "
-        f"{fix_rule} Cite the article ids you used in square brackets, e.g. [{example}]; "
-        "cite no other ids. When a policy contains Principal it is a resource-based or trust policy: say which. "
-        "If the baseline asks the customer for a value or a policy, ask for it too.")
+        f"{fix_rule} {_SCOPE_RULES.get(plan.scope, '').format(example=example)}When a policy contains Principal "
+        "it is a resource-based or trust policy: say which. If the baseline asks the customer for a value or a "
+        "policy, ask for it too.")
 
 
 def brief_messages(plan: AnswerPlan, question: Question, articles: Sequence[Article], checker: Mapping[str, Any],
