@@ -131,6 +131,15 @@ def _start_server(workers: int, token: str | None) -> tuple[subprocess.Popen[byt
     return process, url, log
 
 
+def _stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server as Ctrl-C would, and kill it if it has not gone within 30 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint")
@@ -164,11 +173,7 @@ def main() -> None:
                   f"({args.workers} worker(s){' + supervisor' if args.workers > 1 else ''}); server log: {log}")
     finally:
         if process is not None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _stop_server(process)
 
 
 if __name__ == "__main__":

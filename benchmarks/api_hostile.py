@@ -15,9 +15,7 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -28,7 +26,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import _policies, _questions, _start_server  # the same server start-up and inputs as benchmarks/api.py
+from api import (  # the same server start-up and inputs as benchmarks/api.py
+    _policies,
+    _questions,
+    _start_server,
+    _stop_server,
+)
 
 
 def _wild(length: int) -> str:
@@ -162,11 +165,7 @@ def main() -> None:
                                           hostile_client=not args.baseline))))
     finally:
         if process is not None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _stop_server(process)
 
 
 if __name__ == "__main__":

@@ -137,14 +137,14 @@ class _Parser:
                                 "文字列の中に制御文字 (改行など) があります")
 
     def unicode_escape(self, at: int) -> int | None:
-        """The code unit of a ``\\uXXXX`` escape at ``at``, or None."""
+        """The code unit of a ``\\uHHHH`` escape at ``at``, or None."""
         digits = self.text[at + 2 : at + 6]
         if self.text[at : at + 2] != "\\u" or len(digits) != 4 or not _HEX.issuperset(digits):
             return None
         return int(digits, 16)
 
     def code_point(self) -> str:
-        """One ``\\uXXXX`` escape, joined with the next when the two are a UTF-16 surrogate pair (as JSON does)."""
+        """One ``\\uHHHH`` escape, joined with the next when the two are a UTF-16 surrogate pair (as JSON does)."""
         unit = self.unicode_escape(self.pos)
         assert unit is not None
         self.pos += 6
